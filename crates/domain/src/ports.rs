@@ -1,0 +1,157 @@
+//! Outbound ports. Every method that touches tenant data takes the tenant as a typed
+//! argument; adapters MUST scope every statement to it (PostgreSQL also enforces it by RLS).
+
+use crate::session::{RefreshTokenRecord, Session};
+use crate::signing::StoredSigningKey;
+use crate::{Email, Page, PageRequest, RepoError, SessionId, Slug, Tenant, TenantId, User, UserId};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The tenant registry. Tenants are not tenant-owned rows: the registry is global.
+#[async_trait]
+pub trait TenantRepository: Send + Sync {
+    /// Creates the tenant and its first admin in one atomic unit of work.
+    ///
+    /// # Errors
+    /// `Conflict("slug")` when the slug is taken; nothing is written on any failure.
+    async fn provision(&self, tenant: &Tenant, admin: &User) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// `NotFound` for an unknown id.
+    async fn get(&self, id: TenantId) -> Result<Tenant, RepoError>;
+
+    async fn find_by_slug(&self, slug: &Slug) -> Result<Option<Tenant>, RepoError>;
+
+    /// Lists tenants in id order, deleted ones included.
+    async fn list(&self, page: PageRequest) -> Result<Page<Tenant>, RepoError>;
+
+    /// Writes name, status, plan, `updated_at` and `deleted_at`.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id.
+    async fn update(&self, tenant: &Tenant) -> Result<(), RepoError>;
+}
+
+/// Whether a user write must leave the tenant at least one active admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminGuard {
+    /// Refuse (`Conflict("last_admin")`) a write after which the tenant, which had an
+    /// active admin, has none. Checked inside the write's transaction, so concurrent
+    /// demotions cannot both pass.
+    KeepOne,
+    None,
+}
+
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// # Errors
+    /// `Conflict("email")` when the tenant already has a user with that email.
+    async fn insert(&self, tenant: TenantId, user: &User) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// `NotFound` when no such user exists in `tenant` (whatever other tenants hold).
+    async fn get(&self, tenant: TenantId, id: UserId) -> Result<User, RepoError>;
+
+    async fn find_by_email(
+        &self,
+        tenant: TenantId,
+        email: &Email,
+    ) -> Result<Option<User>, RepoError>;
+
+    async fn list(&self, tenant: TenantId, page: PageRequest) -> Result<Page<User>, RepoError>;
+
+    /// Writes every mutable field of `user`.
+    ///
+    /// # Errors
+    /// `NotFound`, `Conflict("email")`, or `Conflict("last_admin")` under `AdminGuard::KeepOne`.
+    async fn update(
+        &self,
+        tenant: TenantId,
+        user: &User,
+        guard: AdminGuard,
+    ) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// `NotFound`, or `Conflict("last_admin")` under `AdminGuard::KeepOne`.
+    async fn delete(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        guard: AdminGuard,
+    ) -> Result<(), RepoError>;
+
+    async fn count(&self, tenant: TenantId) -> Result<u64, RepoError>;
+}
+
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    /// Stores a new session with its first refresh token, atomically.
+    async fn create(
+        &self,
+        tenant: TenantId,
+        session: &Session,
+        refresh: &RefreshTokenRecord,
+    ) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// `NotFound` when the session is not in `tenant`.
+    async fn get(&self, tenant: TenantId, id: SessionId) -> Result<Session, RepoError>;
+}
+
+/// Token signing keys are platform-wide (one issuer for the whole server).
+#[async_trait]
+pub trait SigningKeyRepository: Send + Sync {
+    /// # Errors
+    /// `Conflict("kid")` when the kid exists.
+    async fn insert(&self, key: &StoredSigningKey) -> Result<(), RepoError>;
+
+    /// Every stored key, newest first.
+    async fn list(&self) -> Result<Vec<StoredSigningKey>, RepoError>;
+}
+
+/// Wall-clock time, a port so tests can move it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Identifier generation, a port so tests can make it deterministic.
+pub trait IdGenerator: Send + Sync {
+    /// A new time-ordered id (UUIDv7).
+    fn new_id(&self) -> Uuid;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    /// Truncated to microseconds, the precision PostgreSQL keeps, so every backend
+    /// round-trips the same instant.
+    fn now(&self) -> DateTime<Utc> {
+        use chrono::DurationRound;
+        let now = Utc::now();
+        now.duration_trunc(chrono::TimeDelta::microseconds(1))
+            .unwrap_or(now)
+    }
+}
+
+/// UUIDv7 from the system clock and OS randomness.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UuidV7Generator;
+
+impl IdGenerator for UuidV7Generator {
+    fn new_id(&self) -> Uuid {
+        Uuid::now_v7()
+    }
+}
+
+/// Every storage port of one backend, as the composition root hands them to the services.
+#[derive(Clone)]
+pub struct Repositories {
+    pub tenants: Arc<dyn TenantRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub signing_keys: Arc<dyn SigningKeyRepository>,
+}

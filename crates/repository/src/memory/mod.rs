@@ -1,0 +1,75 @@
+//! In-memory adapters: one state behind a `std::sync::RwLock`, shared by the four
+//! repositories so that provisioning (tenant + admin) and cascades are atomic. The lock is
+//! taken and released inside each synchronous block, never across an `.await`.
+//!
+//! Every write validates everything first and mutates last, so a refused write leaves the
+//! state untouched — the same all-or-nothing result a SQL transaction gives.
+
+mod sessions;
+mod tenants;
+mod users;
+
+pub use sessions::{MemorySessionRepository, MemorySigningKeyRepository};
+pub use tenants::MemoryTenantRepository;
+pub use users::MemoryUserRepository;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tessera_domain::ports::Repositories;
+use tessera_domain::session::{RefreshTokenRecord, Session};
+use tessera_domain::signing::StoredSigningKey;
+use tessera_domain::{SessionId, Tenant, TenantId, User, UserId};
+use uuid::Uuid;
+
+/// The tables, keyed by primary key like their SQL counterparts (so iteration is id order).
+#[derive(Default)]
+struct State {
+    tenants: BTreeMap<TenantId, Tenant>,
+    users: BTreeMap<UserId, User>,
+    sessions: BTreeMap<SessionId, Session>,
+    refresh_tokens: BTreeMap<Uuid, RefreshTokenRecord>,
+    signing_keys: BTreeMap<String, StoredSigningKey>,
+}
+
+/// The shared state of the memory adapters. Cloning shares it.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<RwLock<State>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The four repositories over this store's state.
+    pub fn repositories(&self) -> Repositories {
+        Repositories {
+            tenants: Arc::new(MemoryTenantRepository::new(self)),
+            users: Arc::new(MemoryUserRepository::new(self)),
+            sessions: Arc::new(MemorySessionRepository::new(self)),
+            signing_keys: Arc::new(MemorySigningKeyRepository::new(self)),
+        }
+    }
+
+    // A poisoned lock is recovered rather than reported: writes validate before they
+    // mutate, so a panic elsewhere cannot have left a half-applied change behind.
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
+/// Repositories over a fresh, empty memory store.
+pub fn repositories() -> Repositories {
+    MemoryStore::new().repositories()
+}

@@ -1,0 +1,161 @@
+//! Wiring: configuration → adapters → services → HTTP server.
+
+use crate::config::Config;
+use crate::database::{self, DatabaseCheck, MigrationsCheck};
+use crate::redis_check::RedisCheck;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_auth::password::Argon2Params;
+use tessera_domain::ports::{SystemClock, UuidV7Generator};
+use tessera_domain::signing::SigningAlgorithm;
+use tessera_rest::RestConfig;
+use tessera_rest::health::HealthChecks;
+use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SigningKeys};
+
+/// Everything `serve` needs, built from the configuration.
+pub struct Built {
+    pub services: Arc<Services>,
+    pub health: HealthChecks,
+    pub rest: RestConfig,
+}
+
+pub fn core_config(config: &Config) -> CoreConfig {
+    let a = &config.auth;
+    CoreConfig {
+        issuer: config.issuer(),
+        audience: a.audience.clone(),
+        access_token_ttl: Duration::from_secs(a.access_token_ttl_seconds),
+        refresh_token_ttl: Duration::from_secs(a.refresh_token_ttl_seconds),
+        argon2: Argon2Params {
+            memory_kib: a.argon2_memory_kib,
+            iterations: a.argon2_iterations,
+            parallelism: a.argon2_parallelism,
+        },
+        ..CoreConfig::default()
+    }
+}
+
+/// Connects storage (migrating first unless disabled), loads keys, builds the services.
+///
+/// # Errors
+/// Unreachable storage, failing migrations, an unusable master key.
+pub async fn build(config: &Config) -> anyhow::Result<Built> {
+    if config.database.auto_migrate {
+        database::migrate_up(config).await?;
+    }
+    let store = database::connect_app(config).await?;
+    let mut checks: Vec<(String, Arc<dyn tessera_rest::health::ComponentCheck>)> = vec![
+        ("database".into(), Arc::new(DatabaseCheck(store.clone()))),
+        (
+            "migrations".into(),
+            Arc::new(MigrationsCheck(store.clone())),
+        ),
+    ];
+    if let Some(url) = &config.redis.url {
+        checks.push((
+            "redis".into(),
+            Arc::new(RedisCheck::new(url).context("configuration key `redis.url`")?),
+        ));
+    }
+    let services = build_services(config, store.repositories()).await?;
+    let rest = RestConfig {
+        max_body_bytes: config.server.max_body_bytes,
+        hsts: config.is_production(),
+        cors_allowed_origins: config.cors.allowed_origins.clone(),
+    };
+    Ok(Built {
+        services: Arc::new(services),
+        health: HealthChecks(checks),
+        rest,
+    })
+}
+
+/// The core on the given repositories, with signing keys loaded (or created).
+///
+/// # Errors
+/// Invalid Argon2 parameters, unreadable keys.
+pub async fn build_services(
+    config: &Config,
+    repos: tessera_domain::ports::Repositories,
+) -> anyhow::Result<Services> {
+    let core_config = core_config(config);
+    let passwords = PasswordWorker::new(core_config.argon2, core_config.max_concurrent_hashes)
+        .map_err(|e| anyhow::anyhow!("configuration keys `auth.argon2_*`: {e}"))?;
+    let master = crate::master_key::load(config)?;
+    let algorithm =
+        SigningAlgorithm::parse(&config.auth.signing_algorithm).unwrap_or(SigningAlgorithm::EdDSA);
+    let clock = Arc::new(SystemClock);
+    let keys = SigningKeys::load_or_create(
+        repos.signing_keys.clone(),
+        master,
+        algorithm,
+        clock.as_ref(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("loading signing keys: {e} (was the master key changed?)"))?;
+    let core = Core {
+        repos,
+        clock,
+        ids: Arc::new(UuidV7Generator),
+        passwords,
+        config: Arc::new(core_config),
+    };
+    Ok(Services::new(core, keys))
+}
+
+/// A server started in the background (tests, and `serve` through `run`).
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub handle: actix_web::dev::ServerHandle,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Graceful stop: stop accepting, drain in-flight requests.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+    }
+}
+
+/// Builds everything and starts serving on the configured host and port (0 = any free port).
+///
+/// # Errors
+/// See `build`; also a port that cannot be bound.
+pub async fn spawn(config: &Config) -> anyhow::Result<RunningServer> {
+    let built = build(config).await?;
+    let Built {
+        services,
+        health,
+        rest,
+    } = built;
+    let workers = if config.server.workers == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        config.server.workers
+    };
+    let server = actix_web::HttpServer::new(move || {
+        tessera_rest::app(services.clone(), health.clone(), rest.clone())
+    })
+    .workers(workers)
+    .shutdown_timeout(config.server.shutdown_timeout_seconds)
+    .bind((config.server.host.as_str(), config.server.port))
+    .with_context(|| format!("binding {}:{}", config.server.host, config.server.port))?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .context("the server bound no address")?;
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(RunningServer { addr, handle, task })
+}

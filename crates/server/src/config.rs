@@ -1,0 +1,371 @@
+//! Configuration (SPEC §1): embedded `config/default.toml` ← `{config dir}/default.toml` ←
+//! `{config dir}/{env}.toml` ← `TESSERA_<SECTION>__<KEY>` variables. Unknown keys and
+//! invalid values fail at start, naming the key.
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+const EMBEDDED_DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// Variables with the `TESSERA_` prefix that are not configuration keys.
+const NOT_KEYS: [&str; 3] = ["CONFIG_DIR", "TEST_DATABASE_URL", "TEST_REDIS_URL"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub env: String,
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub metrics: MetricsConfig,
+    pub database: DatabaseConfig,
+    pub redis: RedisConfig,
+    pub auth: AuthConfig,
+    pub security: SecurityConfig,
+    pub gateway: GatewayConfig,
+    pub rate_limit: RateLimitConfig,
+    pub mail: MailConfig,
+    pub cors: CorsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    /// Comma-separated CIDRs whose `X-Forwarded-For` is honoured.
+    #[serde(deserialize_with = "string_or_list")]
+    pub trusted_proxies: Vec<String>,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout_seconds: u64,
+    /// HTTP worker threads; 0 = one per core.
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Bearer token for `/metrics`; unset = loopback clients only. (Metrics come with §11.)
+    pub token: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Default `sqlite://{data_dir}/tessera.db?mode=rwc`.
+    pub url: Option<String>,
+    /// The table owner's URL for migrations (PostgreSQL); default: `url`.
+    pub migration_url: Option<String>,
+    /// PostgreSQL role granted DML after migrating (the role `url` logs in as).
+    pub app_role: Option<String>,
+    pub auto_migrate: bool,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// Unset = in-memory adapters.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Default `http://{host}:{port}`.
+    pub issuer: Option<String>,
+    pub audience: String,
+    pub refresh_reuse_grace_seconds: u64,
+    pub access_token_ttl_seconds: u64,
+    pub refresh_token_ttl_seconds: u64,
+    pub signing_algorithm: String,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Base64 of 32 bytes. Unset: a development key generated once into `{data_dir}/master.key`.
+    pub master_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    pub allow_private_upstreams: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// `file` or `smtp`.
+    pub transport: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsConfig {
+    #[serde(deserialize_with = "string_or_list")]
+    pub allowed_origins: Vec<String>,
+}
+
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Raw::Many(v) => v,
+    })
+}
+
+/// Where configuration comes from; tests pass their own environment.
+pub struct Sources {
+    pub config_dir: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// The process environment and `TESSERA_CONFIG_DIR` (default `./config`).
+    pub fn from_process() -> Self {
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("TESSERA_"))
+            .collect();
+        let config_dir = env
+            .iter()
+            .find(|(k, _)| k == "TESSERA_CONFIG_DIR")
+            .map(|(_, v)| PathBuf::from(v))
+            .unwrap_or_else(|| PathBuf::from("config"));
+        Self { config_dir, env }
+    }
+}
+
+impl Config {
+    /// Loads and validates the configuration.
+    ///
+    /// # Errors
+    /// Unreadable files, unknown keys, wrong types or invalid values, naming the key.
+    pub fn load(sources: &Sources) -> anyhow::Result<Self> {
+        let env_name = sources
+            .env
+            .iter()
+            .find(|(k, _)| k == "TESSERA_ENV")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| "development".into());
+        if !env_name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
+            || env_name.is_empty()
+        {
+            bail!("configuration key `env` (TESSERA_ENV): must be a name like `production`");
+        }
+        let mut figment = Figment::from(Toml::string(EMBEDDED_DEFAULTS));
+        for file in [
+            sources.config_dir.join("default.toml"),
+            sources.config_dir.join(format!("{env_name}.toml")),
+        ] {
+            if file.is_file() {
+                figment = figment.merge(Toml::file(&file));
+            }
+        }
+        // Variables come as an explicit list (the process's, or a test's), nested on `__`.
+        let mut explicit = figment::value::Dict::new();
+        for (k, v) in sources
+            .env
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("TESSERA_").map(|r| (r, v)))
+        {
+            if NOT_KEYS.contains(&k) {
+                continue;
+            }
+            insert_nested(&mut explicit, &k.to_ascii_lowercase(), v);
+        }
+        figment = figment.merge(Serialized::defaults(explicit));
+        let mut config: Config = figment
+            .extract()
+            .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+        config.env = env_name;
+        config.drop_empty_values();
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// An empty variable (`TESSERA_REDIS__URL=`) means "unset".
+    fn drop_empty_values(&mut self) {
+        for v in [
+            &mut self.database.url,
+            &mut self.database.migration_url,
+            &mut self.database.app_role,
+            &mut self.redis.url,
+            &mut self.auth.issuer,
+        ] {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *v = None;
+            }
+        }
+        use secrecy::ExposeSecret;
+        for v in [&mut self.security.master_key, &mut self.metrics.token] {
+            if v.as_ref()
+                .is_some_and(|s| s.expose_secret().trim().is_empty())
+            {
+                *v = None;
+            }
+        }
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        for cidr in &self.server.trusted_proxies {
+            parse_cidr(cidr).with_context(|| {
+                format!("configuration key `server.trusted_proxies`: invalid CIDR `{cidr}`")
+            })?;
+        }
+        if self.server.max_body_bytes == 0 {
+            bail!("configuration key `server.max_body_bytes`: must be positive");
+        }
+        if self.database.max_connections == 0 {
+            bail!("configuration key `database.max_connections`: must be positive");
+        }
+        if !matches!(self.mail.transport.as_str(), "file" | "smtp") {
+            bail!("configuration key `mail.transport`: must be `file` or `smtp`");
+        }
+        if tessera_domain::signing::SigningAlgorithm::parse(&self.auth.signing_algorithm).is_none()
+        {
+            bail!("configuration key `auth.signing_algorithm`: must be EdDSA, RS256 or ES256");
+        }
+        if !(60..=86_400).contains(&self.auth.access_token_ttl_seconds) {
+            bail!(
+                "configuration key `auth.access_token_ttl_seconds`: must be between 60 and 86400"
+            );
+        }
+        if self.auth.refresh_token_ttl_seconds < self.auth.access_token_ttl_seconds {
+            bail!(
+                "configuration key `auth.refresh_token_ttl_seconds`: must not be shorter than the access token's"
+            );
+        }
+        let db_ok = |u: &str| {
+            u.starts_with("sqlite:")
+                || u.starts_with("postgres://")
+                || u.starts_with("postgresql://")
+        };
+        for (key, url) in [
+            ("database.url", &self.database.url),
+            ("database.migration_url", &self.database.migration_url),
+        ] {
+            if let Some(url) = url
+                && !db_ok(url)
+            {
+                bail!("configuration key `{key}`: must be a sqlite: or postgres:// URL");
+            }
+        }
+        if let Some(url) = &self.redis.url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            bail!("configuration key `redis.url`: must be a redis:// or rediss:// URL");
+        }
+        if self.is_production() {
+            if self.security.master_key.is_none() {
+                bail!(
+                    "configuration key `security.master_key`: production refuses the generated development key"
+                );
+            }
+            if self.cors.allowed_origins.iter().any(|o| o == "*") {
+                bail!("configuration key `cors.allowed_origins`: production refuses `*`");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == "production"
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("tessera.db").display()
+            )
+        })
+    }
+
+    pub fn issuer(&self) -> String {
+        self.auth
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{}:{}", self.server.host, self.server.port))
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+/// `a__b__c` → nested `{a: {b: {c: v}}}`, as `TESSERA_A__B__C` means.
+fn insert_nested(dict: &mut figment::value::Dict, key: &str, value: &str) {
+    let parsed: figment::value::Value = value.parse().unwrap_or_else(|_| value.into());
+    match key.split_once("__") {
+        None => {
+            dict.insert(key.to_owned(), parsed);
+        }
+        Some((head, rest)) => {
+            let entry = dict
+                .entry(head.to_owned())
+                .or_insert_with(|| figment::value::Value::from(figment::value::Dict::new()));
+            if let figment::value::Value::Dict(_, inner) = entry {
+                insert_nested(inner, rest, value);
+            }
+        }
+    }
+}
+
+/// One line per error, each naming the key (`server.port`) and what was wrong.
+fn describe(e: &figment::Error) -> String {
+    e.clone()
+        .into_iter()
+        .map(|err| {
+            let key = err.path.join(".");
+            if key.is_empty() {
+                format!("configuration: {}", err.kind)
+            } else {
+                format!("configuration key `{key}`: {}", err.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Parses `addr/prefix` (or a bare address) into an address and prefix length.
+pub fn parse_cidr(s: &str) -> anyhow::Result<(IpAddr, u8)> {
+    let (addr, prefix) = s.split_once('/').unwrap_or((s, ""));
+    let addr: IpAddr = addr.trim().parse()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = if prefix.is_empty() {
+        max
+    } else {
+        prefix.trim().parse::<u8>()?
+    };
+    if prefix > max {
+        bail!("prefix longer than {max}");
+    }
+    Ok((addr, prefix))
+}

@@ -1,0 +1,261 @@
+//! Login, access-token issue and verification, and the principal behind a bearer token
+//! (SPEC §6.1–§6.2).
+
+use crate::{Core, ServiceError, ServiceResult, SigningKeys};
+use chrono::Duration as ChronoDuration;
+use tessera_auth::jwt::{AccessClaims, TokenValidation};
+use tessera_auth::opaque::{hash_token, new_refresh_token};
+use tessera_auth::password::PasswordCheck;
+use tessera_domain::ports::AdminGuard;
+use tessera_domain::session::{RefreshTokenRecord, Session};
+use tessera_domain::{
+    Email, Principal, RoleName, SessionId, Slug, Tenant, TenantId, TenantStatus, User, UserId,
+    UserStatus,
+};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+    pub tenant_slug: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The login answer (SPEC §6.1).
+#[derive(Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenPair(…)")
+    }
+}
+
+/// What `GET /auth/me` shows.
+#[derive(Debug, Clone)]
+pub struct Me {
+    pub user: User,
+    pub tenant: Tenant,
+    pub principal: Principal,
+}
+
+pub struct AuthService {
+    core: Core,
+    keys: SigningKeys,
+}
+
+impl AuthService {
+    pub(crate) fn new(core: Core, keys: SigningKeys) -> Self {
+        Self { core, keys }
+    }
+
+    /// Every failure (unknown tenant, unknown email, wrong password, disabled user) answers
+    /// the same `Unauthenticated` after one Argon2 verification, so neither status nor
+    /// timing tells them apart. A suspended tenant answers before the password is checked.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(&self, input: LoginInput) -> ServiceResult<TokenPair> {
+        let repos = &self.core.repos;
+        let tenant = match Slug::parse_any(&input.tenant_slug) {
+            Ok(slug) => repos.tenants.find_by_slug(&slug).await?,
+            Err(_) => None,
+        };
+        let tenant = match tenant {
+            Some(t) if t.status == TenantStatus::Suspended => {
+                return Err(ServiceError::TenantSuspended);
+            }
+            Some(t) if t.status == TenantStatus::Active => Some(t),
+            _ => None,
+        };
+        let user = match (&tenant, Email::parse(&input.email)) {
+            (Some(t), Ok(email)) => repos.users.find_by_email(t.id, &email).await?,
+            _ => None,
+        };
+        let (Some(tenant), Some(mut user)) = (tenant, user) else {
+            self.core.passwords.dummy_verify(input.password).await?;
+            return Err(ServiceError::Unauthenticated);
+        };
+        let check = self
+            .core
+            .passwords
+            .verify(input.password.clone(), user.password_hash.clone())
+            .await?;
+        let PasswordCheck::Valid { needs_rehash } = check else {
+            return Err(ServiceError::Unauthenticated);
+        };
+        if user.status != UserStatus::Active {
+            return Err(ServiceError::Unauthenticated);
+        }
+        let now = self.core.clock.now();
+        if needs_rehash {
+            user.password_hash = self.core.passwords.hash(input.password).await?;
+        }
+        user.last_login_at = Some(now);
+        user.updated_at = now;
+        repos
+            .users
+            .update(tenant.id, &user, AdminGuard::None)
+            .await?;
+        self.start_session(&user, input.ip, input.user_agent, vec!["pwd".into()])
+            .await
+    }
+
+    async fn start_session(
+        &self,
+        user: &User,
+        ip: Option<String>,
+        user_agent: Option<String>,
+        amr: Vec<String>,
+    ) -> ServiceResult<TokenPair> {
+        let cfg = &self.core.config;
+        let now = self.core.clock.now();
+        let refresh_ttl =
+            ChronoDuration::from_std(cfg.refresh_token_ttl).map_err(ServiceError::internal)?;
+        let session = Session {
+            id: SessionId(self.core.ids.new_id()),
+            tenant_id: user.tenant_id,
+            user_id: user.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + refresh_ttl,
+            ip,
+            user_agent,
+            amr,
+            revoked_at: None,
+        };
+        let refresh_token = new_refresh_token().map_err(ServiceError::internal)?;
+        let record = RefreshTokenRecord {
+            id: self.core.ids.new_id(),
+            tenant_id: user.tenant_id,
+            session_id: session.id,
+            user_id: user.id,
+            token_hash: hash_token(&refresh_token),
+            created_at: now,
+            expires_at: now + refresh_ttl,
+            used_at: None,
+        };
+        self.core
+            .repos
+            .sessions
+            .create(user.tenant_id, &session, &record)
+            .await?;
+        let access_token = self.issue_access_token(user, &session)?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            expires_in: cfg.access_token_ttl.as_secs(),
+        })
+    }
+
+    fn issue_access_token(&self, user: &User, session: &Session) -> ServiceResult<String> {
+        let cfg = &self.core.config;
+        let iat = self.core.clock.now().timestamp();
+        let ttl = i64::try_from(cfg.access_token_ttl.as_secs()).map_err(ServiceError::internal)?;
+        let claims = AccessClaims {
+            iss: cfg.issuer.clone(),
+            sub: user.id.to_string(),
+            aud: cfg.audience.clone(),
+            exp: iat + ttl,
+            iat,
+            nbf: iat,
+            jti: self.core.ids.new_id().to_string(),
+            tid: user.tenant_id.to_string(),
+            role: user.role.to_string(),
+            sid: Some(session.id.to_string()),
+            amr: session.amr.clone(),
+        };
+        self.keys
+            .ring()?
+            .sign_access_token(&claims)
+            .map_err(ServiceError::internal)
+    }
+
+    /// Verifies a bearer access token and builds the caller's principal. A super_admin may
+    /// act inside another tenant through `act_as` (the `X-Tenant-Id` header); anyone else
+    /// naming a tenant other than their token's gets 403.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        act_as: Option<TenantId>,
+    ) -> ServiceResult<Principal> {
+        let cfg = &self.core.config;
+        let validation = TokenValidation {
+            issuer: cfg.issuer.clone(),
+            audience: cfg.audience.clone(),
+            leeway_seconds: cfg.leeway.as_secs(),
+        };
+        let now = self.core.clock.now().timestamp();
+        let claims = self
+            .keys
+            .ring()?
+            .verify_access_token(token, &validation, now)
+            .map_err(|_| ServiceError::Unauthenticated)?;
+        let parse = |s: &str| Uuid::parse_str(s).map_err(|_| ServiceError::Unauthenticated);
+        let home = TenantId(parse(&claims.tid)?);
+        let user_id = UserId(parse(&claims.sub)?);
+        let session_id = claims.sid.as_deref().map(parse).transpose()?.map(SessionId);
+        self.check_tenant_live(home).await?;
+        let role = RoleName::new(claims.role);
+        let tenant_id = match act_as {
+            Some(t) if t != home && role.is_super_admin() => {
+                self.check_tenant_live(t).await?;
+                t
+            }
+            Some(t) if t != home => {
+                return Err(ServiceError::ForbiddenAction(
+                    "X-Tenant-Id names another tenant than the token".into(),
+                ));
+            }
+            _ => home,
+        };
+        let permissions = role.built_in_permissions().unwrap_or_default();
+        Ok(Principal {
+            tenant_id,
+            home_tenant_id: home,
+            user_id,
+            role,
+            permissions,
+            session_id,
+        })
+    }
+
+    /// Suspended → 403 `tenant_suspended`; deleted or unknown → 401.
+    async fn check_tenant_live(&self, id: TenantId) -> ServiceResult<()> {
+        match self.core.repos.tenants.get(id).await {
+            Ok(t) if t.status == TenantStatus::Active => Ok(()),
+            Ok(t) if t.status == TenantStatus::Suspended => Err(ServiceError::TenantSuspended),
+            Ok(_) | Err(tessera_domain::RepoError::NotFound) => Err(ServiceError::Unauthenticated),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn me(&self, principal: &Principal) -> ServiceResult<Me> {
+        let repos = &self.core.repos;
+        let user = match repos
+            .users
+            .get(principal.home_tenant_id, principal.user_id)
+            .await
+        {
+            Ok(u) => u,
+            Err(tessera_domain::RepoError::NotFound) => return Err(ServiceError::Unauthenticated),
+            Err(e) => return Err(e.into()),
+        };
+        let tenant = repos.tenants.get(principal.tenant_id).await?;
+        Ok(Me {
+            user,
+            tenant,
+            principal: principal.clone(),
+        })
+    }
+
+    /// The public JWKS document (`/.well-known/jwks.json`).
+    pub fn jwks(&self) -> ServiceResult<serde_json::Value> {
+        Ok(self.keys.ring()?.jwks())
+    }
+}

@@ -1,0 +1,162 @@
+//! Port contract suites: one async function per rule of the storage ports, run against
+//! every adapter by [`repository_contract_tests!`]. A case receives fresh, empty
+//! repositories and panics (via `assert!`) when the adapter breaks the rule.
+//!
+//! A new port method gets its case here first, then its name in the macro's list.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "contract cases are test code, compiled into the library so every adapter crate can run them"
+)]
+
+pub mod admin_guard;
+pub mod concurrency;
+pub mod sample;
+pub mod sessions;
+pub mod signing_keys;
+pub mod tenants;
+pub mod users;
+
+use crate::db::TestRepositories;
+use std::fmt::Debug;
+use tessera_domain::RepoError;
+use tessera_domain::ports::Repositories;
+
+/// What a contract suite's setup expression may produce: repositories, repositories with
+/// a keep-alive guard, or `None` to skip (a backend that is not configured).
+pub trait IntoTestRepositories {
+    fn into_test_repositories(self) -> Option<TestRepositories>;
+}
+
+impl IntoTestRepositories for Repositories {
+    fn into_test_repositories(self) -> Option<TestRepositories> {
+        Some(TestRepositories::new(self))
+    }
+}
+
+impl IntoTestRepositories for TestRepositories {
+    fn into_test_repositories(self) -> Option<TestRepositories> {
+        Some(self)
+    }
+}
+
+impl<T: IntoTestRepositories> IntoTestRepositories for Option<T> {
+    fn into_test_repositories(self) -> Option<TestRepositories> {
+        self.and_then(IntoTestRepositories::into_test_repositories)
+    }
+}
+
+/// Expands to `mod $name { mod tenants { #[tokio::test] async fn … } mod users { … } … }`,
+/// one test per contract case, each on fresh repositories from `$setup` — an async block
+/// yielding anything [`IntoTestRepositories`] (`None` skips the case with a message).
+/// The calling crate needs `tokio` (macros, rt) among its dependencies.
+///
+/// ```ignore
+/// tessera_testkit::repository_contract_tests!(memory, async { tessera_repository::memory::repositories() });
+/// tessera_testkit::repository_contract_tests!(postgres, async {
+///     tessera_testkit::test_repositories(tessera_testkit::TestBackend::Postgres).await
+/// });
+/// ```
+#[macro_export]
+macro_rules! repository_contract_tests {
+    ($name:ident, $setup:expr $(,)?) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::__contract_cases! { $setup;
+                tenants {
+                    provision_then_get_and_find_by_slug,
+                    provision_with_a_taken_slug_conflicts,
+                    provision_rolls_back_when_the_admin_insert_fails,
+                    provision_refuses_an_admin_of_another_tenant,
+                    unknown_tenant_is_not_found,
+                    list_pages_in_id_order,
+                    update_writes_the_mutable_fields,
+                    update_of_an_unknown_tenant_is_not_found,
+                }
+                users {
+                    insert_then_get,
+                    find_by_email_ignores_case,
+                    email_is_unique_per_tenant_only,
+                    duplicate_id_conflicts,
+                    insert_refuses_a_user_of_another_tenant,
+                    insert_into_an_unknown_tenant_is_not_found,
+                    list_pages_with_a_cursor,
+                    update_writes_the_mutable_fields,
+                    update_to_a_taken_email_conflicts,
+                    update_and_delete_of_unknown_users_are_not_found,
+                    delete_removes_the_user,
+                    count_counts_only_the_tenant,
+                    other_tenants_users_are_invisible,
+                }
+                admin_guard {
+                    last_admin_cannot_be_demoted,
+                    last_admin_cannot_be_disabled,
+                    last_admin_cannot_be_deleted,
+                    super_admin_counts_as_an_admin,
+                    another_active_admin_allows_removal,
+                    inactive_admins_do_not_count,
+                    guard_none_allows_removing_the_last_admin,
+                    writes_to_non_admins_pass_the_guard,
+                }
+                sessions {
+                    create_then_get,
+                    unknown_session_is_not_found,
+                    other_tenants_session_is_not_found,
+                    create_for_a_user_outside_the_tenant_is_not_found,
+                    duplicate_token_hash_conflicts,
+                    refresh_token_must_belong_to_the_session,
+                    deleting_the_user_removes_its_sessions,
+                }
+                signing_keys {
+                    list_is_empty_at_first,
+                    insert_then_list_newest_first,
+                    duplicate_kid_conflicts,
+                }
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_cases {
+    ($setup:expr; $($port:ident { $($case:ident),* $(,)? })*) => {
+        $(
+            mod $port {
+                #[allow(unused_imports)]
+                use super::*;
+                $(
+                    #[tokio::test]
+                    async fn $case() {
+                        let setup = $crate::contract::IntoTestRepositories::into_test_repositories($setup.await);
+                        let Some(fixture) = setup else {
+                            eprintln!("skipped: {} unset", $crate::db::TEST_DATABASE_URL);
+                            return;
+                        };
+                        $crate::contract::$port::$case(&fixture.repos).await;
+                    }
+                )*
+            }
+        )*
+    };
+}
+
+/// Asserts `Err(Conflict(name))`.
+#[track_caller]
+pub fn assert_conflict<T: Debug>(result: Result<T, RepoError>, name: &str) {
+    match result {
+        Err(RepoError::Conflict(found)) if found == name => {}
+        other => panic!("expected Conflict({name:?}), got {other:?}"),
+    }
+}
+
+/// Asserts `Err(NotFound)`.
+#[track_caller]
+pub fn assert_not_found<T: Debug>(result: Result<T, RepoError>) {
+    match result {
+        Err(RepoError::NotFound) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}

@@ -1,0 +1,138 @@
+//! Fixtures for service, frontend and end-to-end tests: the whole core on any
+#![allow(
+    clippy::expect_used,
+    reason = "fixtures fail loudly: a broken setup is a failed test"
+)]
+//! `Repositories`, with cheap Argon2 parameters, and helpers that register tenants and log in.
+
+use std::sync::Arc;
+use tessera_auth::keys::MasterKey;
+use tessera_auth::password::Argon2Params;
+use tessera_domain::ports::{Repositories, SystemClock, UuidV7Generator};
+use tessera_domain::signing::SigningAlgorithm;
+use tessera_domain::{Principal, Tenant, User};
+use tessera_services::auth::{LoginInput, TokenPair};
+use tessera_services::tenants::RegisterInput;
+use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SigningKeys};
+
+/// A password every fixture user has; long enough for the default policy.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Core settings for tests: real Argon2id, but at parameters that take a millisecond.
+pub fn fast_config() -> CoreConfig {
+    CoreConfig {
+        argon2: Argon2Params {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+        ..CoreConfig::default()
+    }
+}
+
+/// The whole core on `repos` with a fresh master key.
+///
+/// # Panics
+/// When the core cannot be built (a broken test setup).
+pub async fn services_on(repos: Repositories) -> Services {
+    let config = fast_config();
+    let passwords = PasswordWorker::new(config.argon2, 4).expect("argon2 params");
+    let clock = Arc::new(SystemClock);
+    let master = MasterKey::generate().expect("master key");
+    let keys = SigningKeys::load_or_create(
+        repos.signing_keys.clone(),
+        master,
+        SigningAlgorithm::EdDSA,
+        clock.as_ref(),
+    )
+    .await
+    .expect("signing keys");
+    let core = Core {
+        repos,
+        clock,
+        ids: Arc::new(UuidV7Generator),
+        passwords,
+        config: Arc::new(config),
+    };
+    Services::new(core, keys)
+}
+
+/// `Services::in_memory()`: the core on memory adapters, for tests and embedding.
+pub async fn in_memory() -> Services {
+    services_on(tessera_repository::memory::repositories()).await
+}
+
+/// A registered tenant, its admin and the admin's principal.
+pub struct TenantFixture {
+    pub tenant: Tenant,
+    pub admin: User,
+    pub admin_principal: Principal,
+    pub tokens: TokenPair,
+}
+
+/// Registers `slug` with admin `admin@{slug}.test` and logs the admin in.
+///
+/// # Panics
+/// When registration or login fails.
+pub async fn register_tenant(services: &Services, slug: &str) -> TenantFixture {
+    let (admin, tenant) = services
+        .tenants
+        .register(RegisterInput {
+            email: format!("admin@{slug}.test"),
+            password: PASSWORD.into(),
+            full_name: format!("Admin of {slug}"),
+            tenant_slug: slug.into(),
+            tenant_name: Some(format!("Tenant {slug}")),
+            invitation_token: None,
+        })
+        .await
+        .expect("register");
+    let tokens = login(services, &format!("admin@{slug}.test"), slug).await;
+    let admin_principal = services
+        .auth
+        .authenticate(&tokens.access_token, None)
+        .await
+        .expect("authenticate");
+    TenantFixture {
+        tenant,
+        admin,
+        admin_principal,
+        tokens,
+    }
+}
+
+/// Logs in with the fixture password.
+///
+/// # Panics
+/// When the login fails.
+pub async fn login(services: &Services, email: &str, slug: &str) -> TokenPair {
+    services
+        .auth
+        .login(LoginInput {
+            email: email.into(),
+            password: PASSWORD.into(),
+            tenant_slug: slug.into(),
+            ip: Some("127.0.0.1".into()),
+            user_agent: Some("testkit".into()),
+        })
+        .await
+        .expect("login")
+}
+
+/// Creates the platform tenant with a super-admin and returns the super-admin's principal.
+///
+/// # Panics
+/// When creation or login fails.
+pub async fn super_admin(services: &Services) -> Principal {
+    services
+        .tenants
+        .ensure_platform_admin("root@platform.test", PASSWORD, "Root")
+        .await
+        .expect("super admin");
+    let tokens = login(services, "root@platform.test", "platform").await;
+    services
+        .auth
+        .authenticate(&tokens.access_token, None)
+        .await
+        .expect("authenticate")
+}
