@@ -7,11 +7,15 @@
 //! and verify the role the application connects as.
 
 mod m20261123_000001_core;
+mod m20261123_000002_usage;
+mod rls;
 mod roles;
 
 pub use roles::{check_app_role_isolated, grant_app_role, is_valid_role_name};
 pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
 
+use sea_orm_migration::prelude::{DbErr, SchemaManager};
+use sea_orm_migration::sea_orm::ConnectionTrait;
 use sea_orm_migration::{MigrationTrait, async_trait::async_trait};
 
 /// Every migration, oldest first.
@@ -21,6 +25,15 @@ pub struct Migrator;
 #[async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_core::Migration)]
+        vec![Box::new(m20261123_000001_core::Migration), Box::new(m20261123_000002_usage::Migration)]
     }
+}
+
+/// Runs DDL statements one by one on the migration's connection.
+async fn run(manager: &SchemaManager<'_>, statements: impl IntoIterator<Item = impl AsRef<str>>) -> Result<(), DbErr> {
+    let connection = manager.get_connection();
+    for sql in statements {
+        connection.execute_unprepared(sql.as_ref()).await?;
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@
 //! SQLite's (column list). Composite foreign keys `(tenant_id, …)` make a session or
 //! refresh token pointing at another tenant's row impossible, RLS or not.
 
+use crate::run;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
@@ -85,17 +86,8 @@ const TABLES: &[&str] = &[
     )",
 ];
 
-/// The tables only a tenant may see. `NULLIF`: once a `SET LOCAL` has ended, the setting
-/// reads as '' on that connection, which must mean "no tenant", not a cast error.
+/// The tables only a tenant may see.
 const TENANT_OWNED: &[&str] = &["users", "sessions", "refresh_tokens"];
-
-const RLS: &[&str] = &[
-    "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
-    "ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
-    "CREATE POLICY tenant_isolation ON {table}
-        USING (tenant_id = NULLIF(current_setting('app.current_tenant', true), '')::uuid)
-        WITH CHECK (tenant_id = NULLIF(current_setting('app.current_tenant', true), '')::uuid)",
-];
 
 const DROP: &[&str] = &[
     "DROP TABLE IF EXISTS refresh_tokens",
@@ -123,21 +115,10 @@ pub(crate) fn up_statements(backend: DbBackend) -> Vec<String> {
         .collect();
     if backend == DbBackend::Postgres {
         for table in TENANT_OWNED {
-            statements.extend(RLS.iter().map(|sql| sql.replace("{table}", table)));
+            statements.extend(crate::rls::tenant_isolation(table));
         }
     }
     statements
-}
-
-async fn run(
-    manager: &SchemaManager<'_>,
-    statements: impl IntoIterator<Item = impl AsRef<str>>,
-) -> Result<(), DbErr> {
-    let connection = manager.get_connection();
-    for sql in statements {
-        connection.execute_unprepared(sql.as_ref()).await?;
-    }
-    Ok(())
 }
 
 #[async_trait::async_trait]

@@ -1,20 +1,14 @@
 //! The PostgreSQL application role: granted table privileges but never ownership, so
 //! row-level security (forced on the tenant-owned tables) applies to everything it runs.
 
-use sea_orm_migration::sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement,
-};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 /// `[a-z_][a-z0-9_]{0,62}`: a PostgreSQL identifier that needs no quoting, so it can be
 /// spliced into `GRANT` (which takes no bind parameters).
 pub fn is_valid_role_name(role: &str) -> bool {
     let mut bytes = role.bytes();
-    let first_ok = bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_');
-    first_ok
-        && role.len() <= 63
-        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_');
+    first_ok && role.len() <= 63 && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Grants `role` USAGE on schema `public` and SELECT, INSERT, UPDATE, DELETE on all its
@@ -26,9 +20,7 @@ pub fn is_valid_role_name(role: &str) -> bool {
 /// when a grant fails (e.g. the role does not exist).
 pub async fn grant_app_role(db: &DatabaseConnection, role: &str) -> Result<(), DbErr> {
     if !is_valid_role_name(role) {
-        return Err(DbErr::Custom(format!(
-            "invalid role name `{role}`: expected [a-z_][a-z0-9_]{{0,62}}"
-        )));
+        return Err(DbErr::Custom(format!("invalid role name `{role}`: expected [a-z_][a-z0-9_]{{0,62}}")));
     }
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(());
@@ -37,9 +29,7 @@ pub async fn grant_app_role(db: &DatabaseConnection, role: &str) -> Result<(), D
     for sql in [
         format!(r#"GRANT USAGE ON SCHEMA public TO "{role}""#),
         format!(r#"GRANT {privileges} ON ALL TABLES IN SCHEMA public TO "{role}""#),
-        format!(
-            r#"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {privileges} ON TABLES TO "{role}""#
-        ),
+        format!(r#"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {privileges} ON TABLES TO "{role}""#),
     ] {
         db.execute_unprepared(&sql).await?;
     }
@@ -61,9 +51,7 @@ pub async fn check_app_role_isolated(db: &DatabaseConnection) -> Result<bool, Db
                    WHERE c.oid = to_regclass('public.users')
                      AND pg_has_role(current_user, c.relowner, 'MEMBER'))) AS isolated
                FROM pg_roles r WHERE r.rolname = current_user";
-    let row = db
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
-        .await?;
+    let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
     row.map_or(Ok(false), |row| row.try_get("", "isolated"))
 }
 
@@ -76,16 +64,7 @@ mod tests {
         for ok in ["tessera_app", "_x", "a", "app2", &"a".repeat(63)] {
             assert!(is_valid_role_name(ok), "{ok}");
         }
-        for bad in [
-            "",
-            "2app",
-            "App",
-            "app-role",
-            "app role",
-            "app\";drop",
-            &"a".repeat(64),
-            "é",
-        ] {
+        for bad in ["", "2app", "App", "app-role", "app role", "app\";drop", &"a".repeat(64), "é"] {
             assert!(!is_valid_role_name(bad), "{bad}");
         }
     }

@@ -2,20 +2,17 @@
 //! by tessera-testkit's `migrations` test, which can create throw-away databases.)
 
 use sea_orm_migration::MigrationStatus;
-use sea_orm_migration::sea_orm::{
-    ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
-};
+use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 use tessera_migrations::{Migrator, MigratorTrait, check_app_role_isolated, grant_app_role};
 
 async fn tables(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
     let sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
-    let rows = db
-        .query_all_raw(Statement::from_string(DbBackend::Sqlite, sql))
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<String>("", "name"))
-        .collect()
+    let rows = db.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql)).await?;
+    rows.iter().map(|r| r.try_get::<String>("", "name")).collect()
 }
+
+const ALL_TABLES: [&str; 7] =
+    ["refresh_tokens", "seaql_migrations", "sessions", "signing_keys", "tenants", "usage_counters", "users"];
 
 #[tokio::test]
 async fn up_status_down_up() {
@@ -23,39 +20,61 @@ async fn up_status_down_up() {
     Migrator::up(&db, None).await.unwrap();
     let status = Migrator::get_migration_with_status(&db).await.unwrap();
     assert!(!status.is_empty());
-    assert!(
-        status
-            .iter()
-            .all(|m| m.status() == MigrationStatus::Applied)
-    );
-    assert_eq!(
-        tables(&db).await.unwrap(),
-        [
-            "refresh_tokens",
-            "seaql_migrations",
-            "sessions",
-            "signing_keys",
-            "tenants",
-            "users"
-        ]
-    );
+    assert!(status.iter().all(|m| m.status() == MigrationStatus::Applied));
+    assert_eq!(tables(&db).await.unwrap(), ALL_TABLES);
 
+    // One step down removes only the newest migration's table.
     Migrator::down(&db, Some(1)).await.unwrap();
+    let without_usage: Vec<&str> = ALL_TABLES.into_iter().filter(|t| *t != "usage_counters").collect();
+    assert_eq!(tables(&db).await.unwrap(), without_usage);
+    assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().len(), 1);
+
+    Migrator::down(&db, None).await.unwrap();
     assert_eq!(tables(&db).await.unwrap(), ["seaql_migrations"]);
-    assert!(Migrator::get_pending_migrations(&db).await.unwrap().len() == 1);
+    assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().len(), status.len());
 
     Migrator::up(&db, None).await.unwrap();
-    assert_eq!(tables(&db).await.unwrap().len(), 6);
+    assert_eq!(tables(&db).await.unwrap(), ALL_TABLES);
+}
+
+/// Usage counters accumulate with the upsert the adapter uses (SQLite ≥ 3.24), and the
+/// table's constraints hold: the tenant must exist (sqlx turns foreign keys on), the count
+/// is not negative, the period looks like `YYYY-MM`.
+#[tokio::test]
+async fn usage_counters_upsert_and_constraints() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    db.execute_unprepared(
+        "INSERT INTO tenants (id, slug, name, status, plan, created_at, updated_at) \
+         VALUES (x'01', 'acme', 'Acme', 'active', 'standard', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
+    )
+    .await
+    .unwrap();
+    let upsert = "INSERT INTO usage_counters (tenant_id, period, requests, updated_at) \
+                  VALUES (x'01', '2026-11', 5, '2026-11-01T00:00:00Z') \
+                  ON CONFLICT (tenant_id, period) DO UPDATE SET requests = usage_counters.requests + excluded.requests";
+    db.execute_unprepared(upsert).await.unwrap();
+    db.execute_unprepared(upsert).await.unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT requests FROM usage_counters"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "requests").unwrap(), 10);
+    for refused in [
+        // No such tenant.
+        "INSERT INTO usage_counters VALUES (x'02', '2026-11', 1, '2026-11-01T00:00:00Z')",
+        "INSERT INTO usage_counters VALUES (x'01', '2026-10', -1, '2026-11-01T00:00:00Z')",
+        "INSERT INTO usage_counters VALUES (x'01', '2026-1', 1, '2026-11-01T00:00:00Z')",
+    ] {
+        assert!(db.execute_unprepared(refused).await.is_err(), "{refused}");
+    }
 }
 
 #[tokio::test]
 async fn role_helpers_are_no_ops_on_sqlite_but_still_validate() {
     let db = Database::connect("sqlite::memory:").await.unwrap();
     grant_app_role(&db, "tessera_app").await.unwrap();
-    assert!(
-        grant_app_role(&db, "Robert'); DROP TABLE users;--")
-            .await
-            .is_err()
-    );
+    assert!(grant_app_role(&db, "Robert'); DROP TABLE users;--").await.is_err());
     assert!(check_app_role_isolated(&db).await.unwrap());
 }

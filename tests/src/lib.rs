@@ -1,11 +1,7 @@
 //! The end-to-end harness: starts the real server (the same wiring as `tessera serve`) on
 //! port 0 against a fresh SQLite file or a fresh PostgreSQL database, and talks to it over
 //! HTTP like any client.
-#![allow(
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a broken harness is a failed test"
-)]
+#![allow(clippy::expect_used, clippy::panic, reason = "a broken harness is a failed test")]
 
 use serde_json::{Value, json};
 use tessera_server::{Config, RunningServer, Sources};
@@ -33,25 +29,16 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut env = vec![
         ("TESSERA_ENV".to_owned(), "test".to_owned()),
-        (
-            "TESSERA_DATA_DIR".to_owned(),
-            dir.path().display().to_string(),
-        ),
+        ("TESSERA_DATA_DIR".to_owned(), dir.path().display().to_string()),
         ("TESSERA_SERVER__PORT".to_owned(), "0".to_owned()),
         ("TESSERA_SERVER__WORKERS".to_owned(), "2".to_owned()),
-        (
-            "TESSERA_AUTH__ISSUER".to_owned(),
-            "http://tessera.test".to_owned(),
-        ),
+        ("TESSERA_AUTH__ISSUER".to_owned(), "http://tessera.test".to_owned()),
     ];
     let mut pg = None;
     if backend == Backend::Postgres {
         let db = tessera_testkit::db::postgres_store().await?;
         env.push(("TESSERA_DATABASE__URL".into(), db.app_url.clone()));
-        env.push((
-            "TESSERA_DATABASE__MIGRATION_URL".into(),
-            db.owner_url.clone(),
-        ));
+        env.push(("TESSERA_DATABASE__MIGRATION_URL".into(), db.owner_url.clone()));
         env.push(("TESSERA_DATABASE__APP_ROLE".into(), "tessera_app".into()));
         pg = Some(db);
         if let Ok(redis) = std::env::var("TESSERA_TEST_REDIS_URL") {
@@ -93,17 +80,9 @@ impl TestApp {
         }
     }
 
-    pub async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
+        let mut req = self.client.request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -115,11 +94,7 @@ impl TestApp {
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -137,10 +112,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "register {slug}: {}", r.body);
-        let tenant = r.body["tenant"]["id"]
-            .as_str()
-            .expect("tenant id")
-            .to_owned();
+        let tenant = r.body["tenant"]["id"].as_str().expect("tenant id").to_owned();
         let user = r.body["user"]["id"].as_str().expect("user id").to_owned();
         let token = self.login(&format!("admin@{slug}.test"), slug).await;
         (tenant, user, token)
@@ -156,20 +128,11 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "login {email}: {}", r.body);
-        r.body["access_token"]
-            .as_str()
-            .expect("access token")
-            .to_owned()
+        r.body["access_token"].as_str().expect("access token").to_owned()
     }
 
     /// Creates a user with `role` in the token's tenant and returns (id, token).
-    pub async fn add_user(
-        &self,
-        admin_token: &str,
-        email: &str,
-        role: &str,
-        slug: &str,
-    ) -> (String, String) {
+    pub async fn add_user(&self, admin_token: &str, email: &str, role: &str, slug: &str) -> (String, String) {
         let r = self
             .send(
                 "POST",
@@ -187,21 +150,12 @@ impl TestApp {
 /// Asserts an RFC 9457 problem with `code` and `status`, and that `request_id` matches the header.
 pub fn assert_problem(r: &Reply, status: u16, code: &str) {
     assert_eq!(r.status.as_u16(), status, "body: {}", r.body);
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/problem+json"),
-        "body: {}",
-        r.body
-    );
+    assert_eq!(r.header("content-type"), Some("application/problem+json"), "body: {}", r.body);
     assert_eq!(r.body["code"], code, "body: {}", r.body);
     assert_eq!(r.body["status"], status);
     assert_eq!(r.body["type"], format!("/problems/{code}"));
     assert!(r.body["title"].is_string() && r.body["detail"].is_string());
-    assert_eq!(
-        r.body["request_id"].as_str(),
-        r.header("x-request-id"),
-        "request_id equals the header"
-    );
+    assert_eq!(r.body["request_id"].as_str(), r.header("x-request-id"), "request_id equals the header");
 }
 
 /// Runs one scenario on SQLite and on PostgreSQL (skipped, with a note, when no PostgreSQL

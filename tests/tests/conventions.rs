@@ -15,10 +15,7 @@ e2e!(problems_and_headers, |app| {
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.header("x-frame-options"), Some("DENY"));
     assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
-    assert_eq!(
-        r.header("content-security-policy"),
-        Some("default-src 'none'")
-    );
+    assert_eq!(r.header("content-security-policy"), Some("default-src 'none'"));
 
     let r = app.send("DELETE", "/api/v1/auth/login", None, None).await;
     assert_problem(&r, 405, "method_not_allowed");
@@ -28,14 +25,7 @@ e2e!(problems_and_headers, |app| {
     let r = app.get("/api/v1/users", "not-a-token").await;
     assert_problem(&r, 401, "unauthenticated");
 
-    let r = app
-        .send(
-            "POST",
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": "a@b.test", "password": "x"})),
-        )
-        .await;
+    let r = app.send("POST", "/api/v1/auth/login", None, Some(json!({"email": "a@b.test", "password": "x"}))).await;
     assert_problem(&r, 422, "validation_failed");
     assert_eq!(r.body["errors"][0]["field"], "tenant_slug");
 
@@ -82,31 +72,16 @@ e2e!(problems_and_headers, |app| {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["components"]["database"], "ok");
     assert_eq!(r.body["components"]["migrations"], "ok");
-    if app.backend == tessera_e2e::Backend::Postgres
-        && std::env::var("TESSERA_TEST_REDIS_URL").is_ok()
-    {
-        assert_eq!(
-            r.body["components"]["redis"], "ok",
-            "Redis is checked when configured"
-        );
+    if app.backend == tessera_e2e::Backend::Postgres && std::env::var("TESSERA_TEST_REDIS_URL").is_ok() {
+        assert_eq!(r.body["components"]["redis"], "ok", "Redis is checked when configured");
     }
 
     let r = app.send("GET", "/openapi.json", None, None).await;
     assert!(r.body["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in [
-        "/api/v1/auth/login",
-        "/api/v1/users/{id}",
-        "/api/v1/tenants/{id}/suspend",
-        "/.well-known/jwks.json",
-    ] {
+    for path in ["/api/v1/auth/login", "/api/v1/users/{id}", "/api/v1/tenants/{id}/suspend", "/.well-known/jwks.json"] {
         assert!(r.body["paths"].get(path).is_some(), "{path} documented");
     }
-    let resp = app
-        .client
-        .get(format!("{}/docs/", app.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
 });
 

@@ -12,28 +12,18 @@ use tessera_e2e::{StatusCode, assert_problem, e2e};
 e2e!(tenant_a_cannot_reach_tenant_b, |app| {
     let (_, _, a_token) = app.register("tenant-a").await;
     let (b_tenant, b_admin, b_token) = app.register("tenant-b").await;
-    let (b_user, _) = app
-        .add_user(&b_token, "victim@tenant-b.test", "viewer", "tenant-b")
-        .await;
+    let (b_user, _) = app.add_user(&b_token, "victim@tenant-b.test", "viewer", "tenant-b").await;
     let patch_user = json!({"full_name": "Pwned"});
     let probes: Vec<(&str, String, Option<serde_json::Value>)> = vec![
         ("GET", format!("/api/v1/tenants/{b_tenant}"), None),
-        (
-            "PATCH",
-            format!("/api/v1/tenants/{b_tenant}"),
-            Some(json!({"name": "Pwned"})),
-        ),
+        ("PATCH", format!("/api/v1/tenants/{b_tenant}"), Some(json!({"name": "Pwned"}))),
         ("DELETE", format!("/api/v1/tenants/{b_tenant}"), None),
         ("POST", format!("/api/v1/tenants/{b_tenant}/suspend"), None),
         ("POST", format!("/api/v1/tenants/{b_tenant}/activate"), None),
         ("GET", format!("/api/v1/users/{b_user}"), None),
         ("GET", format!("/api/v1/users/{b_admin}"), None),
         ("PATCH", format!("/api/v1/users/{b_user}"), Some(patch_user)),
-        (
-            "PUT",
-            format!("/api/v1/users/{b_user}/role"),
-            Some(json!({"role": "admin"})),
-        ),
+        ("PUT", format!("/api/v1/users/{b_user}/role"), Some(json!({"role": "admin"}))),
         ("POST", format!("/api/v1/users/{b_user}/disable"), None),
         ("POST", format!("/api/v1/users/{b_user}/enable"), None),
         ("DELETE", format!("/api/v1/users/{b_user}"), None),
@@ -41,11 +31,7 @@ e2e!(tenant_a_cannot_reach_tenant_b, |app| {
     for (method, path, body) in probes {
         let r = app.send(method, &path, Some(&a_token), body).await;
         assert_problem(&r, 404, "not_found");
-        assert!(
-            !r.body.to_string().contains("tenant-b"),
-            "{method} {path} leaked data: {}",
-            r.body
-        );
+        assert!(!r.body.to_string().contains("tenant-b"), "{method} {path} leaked data: {}", r.body);
     }
     // A's list shows only A's users.
     let r = app.get("/api/v1/users", &a_token).await;

@@ -19,14 +19,9 @@ e2e!(readme_walkthrough, |app| {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let tenant_id = r.body["tenant"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        r.header("location"),
-        Some(format!("/api/v1/tenants/{tenant_id}").as_str())
-    );
+    assert_eq!(r.header("location"), Some(format!("/api/v1/tenants/{tenant_id}").as_str()));
     assert_eq!(r.body["user"]["role"], "admin");
-    assert!(
-        r.body["user"].get("password").is_none() && r.body["user"].get("password_hash").is_none()
-    );
+    assert!(r.body["user"].get("password").is_none() && r.body["user"].get("password_hash").is_none());
 
     let r = app
         .send(
@@ -43,21 +38,14 @@ e2e!(readme_walkthrough, |app| {
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let admin = r.body["access_token"].as_str().unwrap().to_owned();
 
-    let (viewer_id, viewer) = app
-        .add_user(&admin, "vic@acme.test", "viewer", "acme")
-        .await;
+    let (viewer_id, viewer) = app.add_user(&admin, "vic@acme.test", "viewer", "acme").await;
     let r = app.get("/api/v1/users", &viewer).await;
     assert_problem(&r, 403, "forbidden");
     assert!(r.body["detail"].as_str().unwrap().contains("users:read"));
 
     let r = app.get("/api/v1/users", &admin).await;
     assert_eq!(r.status, StatusCode::OK);
-    let emails: Vec<&str> = r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["email"].as_str().unwrap())
-        .collect();
+    let emails: Vec<&str> = r.body["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
     assert_eq!(emails, vec!["ada@acme.test", "vic@acme.test"]);
     assert!(r.body["next_cursor"].is_null());
     assert!(r.body["links"]["self"].is_string());
@@ -66,10 +54,7 @@ e2e!(readme_walkthrough, |app| {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["user"]["id"], viewer_id.as_str());
     assert_eq!(r.body["role"], "viewer");
-    assert_eq!(
-        r.body["permissions"],
-        json!(["data:read", "analytics:read"])
-    );
+    assert_eq!(r.body["permissions"], json!(["data:read", "analytics:read"]));
     assert!(r.body["session_id"].is_string());
 });
 
@@ -83,10 +68,7 @@ e2e!(jwks_verifies_issued_tokens, |app| {
         json["kid"].as_str().unwrap().to_owned()
     };
     let keys = r.body["keys"].as_array().unwrap();
-    assert!(
-        keys.iter()
-            .any(|k| k["kid"] == kid.as_str() && k["kty"] == "OKP" && k["use"] == "sig")
-    );
+    assert!(keys.iter().any(|k| k["kid"] == kid.as_str() && k["kty"] == "OKP" && k["use"] == "sig"));
 });
 
 fn base64_url_decode(s: &str) -> serde_json::Value {

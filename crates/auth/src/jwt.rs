@@ -46,11 +46,7 @@ pub struct TokenValidation {
 impl TokenValidation {
     /// Expects `issuer` and `audience` exactly, with [`DEFAULT_LEEWAY_SECONDS`].
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
-        Self {
-            issuer: issuer.into(),
-            audience: audience.into(),
-            leeway_seconds: DEFAULT_LEEWAY_SECONDS,
-        }
+        Self { issuer: issuer.into(), audience: audience.into(), leeway_seconds: DEFAULT_LEEWAY_SECONDS }
     }
 }
 
@@ -101,16 +97,12 @@ impl KeyRing {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.validate_aud = true;
-        validation.required_spec_claims = REQUIRED_CLAIMS
-            .iter()
-            .map(|c| (*c).to_owned())
-            .collect::<HashSet<_>>();
+        validation.required_spec_claims = REQUIRED_CLAIMS.iter().map(|c| (*c).to_owned()).collect::<HashSet<_>>();
         validation.set_issuer(&[&v.issuer]);
         validation.set_audience(&[&v.audience]);
 
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
-            .map_err(|_| AuthError::InvalidToken)?
-            .claims;
+        let claims =
+            jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map_err(|_| AuthError::InvalidToken)?.claims;
 
         // jsonwebtoken checked these already; repeating them keeps the rule visible here and
         // independent of that library's set semantics.

@@ -11,8 +11,7 @@ use crate::AuthError;
 /// Fills a fixed-size buffer from the OS random source.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .map_err(|_| AuthError::Crypto("OS random source unavailable".to_owned()))?;
+    getrandom::fill(&mut bytes).map_err(|_| AuthError::Crypto("OS random source unavailable".to_owned()))?;
     Ok(bytes)
 }
 
@@ -31,13 +30,11 @@ pub fn new_refresh_token() -> Result<String, AuthError> {
 pub fn hash_token(token: &str) -> String {
     use std::fmt::Write as _;
     let digest = Sha256::digest(token.as_bytes());
-    digest
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, byte| {
-            // Writing to a String cannot fail.
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+    digest.iter().fold(String::with_capacity(64), |mut hex, byte| {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
 }
 
 /// Compares two byte strings in time independent of their contents (the length is not
@@ -56,25 +53,15 @@ mod tests {
         let a = new_refresh_token().unwrap();
         let b = new_refresh_token().unwrap();
         assert_eq!(a.len(), 43);
-        assert!(
-            a.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
-            "{a}"
-        );
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'), "{a}");
         assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
         assert_ne!(a, b);
     }
 
     #[test]
     fn hash_token_known_vectors() {
-        assert_eq!(
-            hash_token("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert_eq!(
-            hash_token(""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(hash_token(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 
     #[test]

@@ -8,9 +8,7 @@
 use std::sync::Arc;
 
 use argon2::password_hash::phc::PasswordHash;
-use argon2::{
-    ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
 
 use crate::AuthError;
 
@@ -35,11 +33,7 @@ pub struct Argon2Params {
 
 impl Default for Argon2Params {
     fn default() -> Self {
-        Self {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -47,13 +41,8 @@ impl Argon2Params {
     fn to_argon2(self) -> Result<Params, AuthError> {
         check_limits(self.memory_kib, self.iterations, self.parallelism)
             .map_err(|reason| AuthError::InvalidParams(reason.to_owned()))?;
-        Params::new(
-            self.memory_kib,
-            self.iterations,
-            self.parallelism,
-            Some(OUTPUT_LEN),
-        )
-        .map_err(|e| AuthError::InvalidParams(e.to_string()))
+        Params::new(self.memory_kib, self.iterations, self.parallelism, Some(OUTPUT_LEN))
+            .map_err(|e| AuthError::InvalidParams(e.to_string()))
     }
 }
 
@@ -97,9 +86,7 @@ struct Inner {
 
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordHasher")
-            .field("params", &self.inner.params)
-            .finish_non_exhaustive()
+        f.debug_struct("PasswordHasher").field("params", &self.inner.params).finish_non_exhaustive()
     }
 }
 
@@ -113,17 +100,8 @@ impl PasswordHasher {
     /// [`AuthError::Hashing`] if the reference hash cannot be computed.
     pub fn new(params: Argon2Params) -> Result<Self, AuthError> {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.to_argon2()?);
-        let dummy_phc = argon2
-            .hash_password(DUMMY_PASSWORD.as_bytes())
-            .map_err(|_| AuthError::Hashing)?
-            .to_string();
-        Ok(Self {
-            inner: Arc::new(Inner {
-                params,
-                argon2,
-                dummy_phc,
-            }),
-        })
+        let dummy_phc = argon2.hash_password(DUMMY_PASSWORD.as_bytes()).map_err(|_| AuthError::Hashing)?.to_string();
+        Ok(Self { inner: Arc::new(Inner { params, argon2, dummy_phc }) })
     }
 
     /// The parameters new hashes are made with.
@@ -138,11 +116,7 @@ impl PasswordHasher {
     /// # Errors
     /// [`AuthError::Hashing`] if the OS random source or Argon2 fails.
     pub fn hash(&self, password: &str) -> Result<String, AuthError> {
-        self.inner
-            .argon2
-            .hash_password(password.as_bytes())
-            .map(|phc| phc.to_string())
-            .map_err(|_| AuthError::Hashing)
+        self.inner.argon2.hash_password(password.as_bytes()).map(|phc| phc.to_string()).map_err(|_| AuthError::Hashing)
     }
 
     /// Checks `password` against a stored PHC string, at the cost recorded in that string.
@@ -159,17 +133,10 @@ impl PasswordHasher {
             return PasswordCheck::Invalid;
         }
         // The output comparison inside `verify_password` is constant-time (phc::Output's Eq).
-        if self
-            .inner
-            .argon2
-            .verify_password(password.as_bytes(), &parsed)
-            .is_err()
-        {
+        if self.inner.argon2.verify_password(password.as_bytes(), &parsed).is_err() {
             return PasswordCheck::Invalid;
         }
-        PasswordCheck::Valid {
-            needs_rehash: self.needs_rehash(&parsed, &stored),
-        }
+        PasswordCheck::Valid { needs_rehash: self.needs_rehash(&parsed, &stored) }
     }
 
     /// Spends one verification at the current parameters and discards the result: called
@@ -196,11 +163,7 @@ mod tests {
     use super::*;
 
     fn fast() -> Argon2Params {
-        Argon2Params {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        }
+        Argon2Params { memory_kib: 1024, iterations: 1, parallelism: 1 }
     }
 
     fn hasher(params: Argon2Params) -> PasswordHasher {
@@ -218,24 +181,14 @@ mod tests {
         let h = hasher(Argon2Params::default());
         let phc = h.hash("correct horse battery staple").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert_eq!(
-            h.verify("correct horse battery staple", &phc),
-            PasswordCheck::Valid {
-                needs_rehash: false
-            }
-        );
+        assert_eq!(h.verify("correct horse battery staple", &phc), PasswordCheck::Valid { needs_rehash: false });
     }
 
     #[test]
     fn round_trip_and_wrong_password() {
         let h = hasher(fast());
         let phc = h.hash("s3cret-pässword").unwrap();
-        assert_eq!(
-            h.verify("s3cret-pässword", &phc),
-            PasswordCheck::Valid {
-                needs_rehash: false
-            }
-        );
+        assert_eq!(h.verify("s3cret-pässword", &phc), PasswordCheck::Valid { needs_rehash: false });
         assert_eq!(h.verify("s3cret-password", &phc), PasswordCheck::Invalid);
         assert_eq!(h.verify("", &phc), PasswordCheck::Invalid);
     }
@@ -250,30 +203,17 @@ mod tests {
     fn needs_rehash_when_params_change() {
         let old = hasher(fast());
         let phc = old.hash("pw").unwrap();
-        let new = hasher(Argon2Params {
-            iterations: 2,
-            ..fast()
-        });
-        assert_eq!(
-            new.verify("pw", &phc),
-            PasswordCheck::Valid { needs_rehash: true }
-        );
+        let new = hasher(Argon2Params { iterations: 2, ..fast() });
+        assert_eq!(new.verify("pw", &phc), PasswordCheck::Valid { needs_rehash: true });
         assert_eq!(new.verify("nope", &phc), PasswordCheck::Invalid);
     }
 
     #[test]
     fn needs_rehash_for_other_argon2_variant() {
-        let argon2i = Argon2::new(
-            Algorithm::Argon2i,
-            Version::V0x13,
-            fast().to_argon2().unwrap(),
-        );
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, fast().to_argon2().unwrap());
         let phc = argon2i.hash_password(b"pw").unwrap().to_string();
         assert!(phc.starts_with("$argon2i$"));
-        assert_eq!(
-            hasher(fast()).verify("pw", &phc),
-            PasswordCheck::Valid { needs_rehash: true }
-        );
+        assert_eq!(hasher(fast()).verify("pw", &phc), PasswordCheck::Valid { needs_rehash: true });
     }
 
     #[test]
@@ -295,35 +235,13 @@ mod tests {
     #[test]
     fn invalid_params_rejected() {
         for params in [
-            Argon2Params {
-                memory_kib: 0,
-                ..fast()
-            },
-            Argon2Params {
-                iterations: 0,
-                ..fast()
-            },
-            Argon2Params {
-                parallelism: 0,
-                ..fast()
-            },
-            Argon2Params {
-                memory_kib: 8,
-                iterations: 1,
-                parallelism: 2,
-            },
-            Argon2Params {
-                memory_kib: u32::MAX,
-                ..fast()
-            },
+            Argon2Params { memory_kib: 0, ..fast() },
+            Argon2Params { iterations: 0, ..fast() },
+            Argon2Params { parallelism: 0, ..fast() },
+            Argon2Params { memory_kib: 8, iterations: 1, parallelism: 2 },
+            Argon2Params { memory_kib: u32::MAX, ..fast() },
         ] {
-            assert!(
-                matches!(
-                    PasswordHasher::new(params),
-                    Err(AuthError::InvalidParams(_))
-                ),
-                "{params:?}"
-            );
+            assert!(matches!(PasswordHasher::new(params), Err(AuthError::InvalidParams(_))), "{params:?}");
         }
     }
 
@@ -338,8 +256,7 @@ mod tests {
 
     #[test]
     fn params_deserialize_from_config_shape() {
-        let p: Argon2Params =
-            serde_json::from_str(r#"{"memory_kib":19456,"iterations":2,"parallelism":1}"#).unwrap();
+        let p: Argon2Params = serde_json::from_str(r#"{"memory_kib":19456,"iterations":2,"parallelism":1}"#).unwrap();
         assert_eq!(p, Argon2Params::default());
     }
 }

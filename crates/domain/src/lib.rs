@@ -8,6 +8,7 @@ pub mod ports;
 pub mod principal;
 pub mod role;
 pub mod session;
+pub mod settings;
 pub mod signing;
 pub mod tenant;
 pub mod user;

@@ -41,23 +41,14 @@ impl<T> Page<T> {
         if rows.len() > limit {
             rows.truncate(limit);
             let next_after = rows.last().map(&id_of);
-            Self {
-                items: rows,
-                next_after,
-            }
+            Self { items: rows, next_after }
         } else {
-            Self {
-                items: rows,
-                next_after: None,
-            }
+            Self { items: rows, next_after: None }
         }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            next_after: self.next_after,
-        }
+        Page { items: self.items.into_iter().map(f).collect(), next_after: self.next_after }
     }
 }
 

@@ -32,6 +32,18 @@ pub trait TenantRepository: Send + Sync {
     /// # Errors
     /// `NotFound` for an unknown id.
     async fn update(&self, tenant: &Tenant) -> Result<(), RepoError>;
+
+    /// The tenant's setting overrides: a JSON object, `{}` when there are none.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id.
+    async fn settings(&self, id: TenantId) -> Result<serde_json::Value, RepoError>;
+
+    /// Replaces the tenant's setting overrides (and `updated_at`) in one write.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id.
+    async fn set_settings(&self, id: TenantId, overrides: &serde_json::Value) -> Result<(), RepoError>;
 }
 
 /// Whether a user write must leave the tenant at least one active admin.
@@ -54,11 +66,7 @@ pub trait UserRepository: Send + Sync {
     /// `NotFound` when no such user exists in `tenant` (whatever other tenants hold).
     async fn get(&self, tenant: TenantId, id: UserId) -> Result<User, RepoError>;
 
-    async fn find_by_email(
-        &self,
-        tenant: TenantId,
-        email: &Email,
-    ) -> Result<Option<User>, RepoError>;
+    async fn find_by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, RepoError>;
 
     async fn list(&self, tenant: TenantId, page: PageRequest) -> Result<Page<User>, RepoError>;
 
@@ -66,21 +74,11 @@ pub trait UserRepository: Send + Sync {
     ///
     /// # Errors
     /// `NotFound`, `Conflict("email")`, or `Conflict("last_admin")` under `AdminGuard::KeepOne`.
-    async fn update(
-        &self,
-        tenant: TenantId,
-        user: &User,
-        guard: AdminGuard,
-    ) -> Result<(), RepoError>;
+    async fn update(&self, tenant: TenantId, user: &User, guard: AdminGuard) -> Result<(), RepoError>;
 
     /// # Errors
     /// `NotFound`, or `Conflict("last_admin")` under `AdminGuard::KeepOne`.
-    async fn delete(
-        &self,
-        tenant: TenantId,
-        id: UserId,
-        guard: AdminGuard,
-    ) -> Result<(), RepoError>;
+    async fn delete(&self, tenant: TenantId, id: UserId, guard: AdminGuard) -> Result<(), RepoError>;
 
     async fn count(&self, tenant: TenantId) -> Result<u64, RepoError>;
 }
@@ -88,16 +86,82 @@ pub trait UserRepository: Send + Sync {
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
     /// Stores a new session with its first refresh token, atomically.
-    async fn create(
-        &self,
-        tenant: TenantId,
-        session: &Session,
-        refresh: &RefreshTokenRecord,
-    ) -> Result<(), RepoError>;
+    async fn create(&self, tenant: TenantId, session: &Session, refresh: &RefreshTokenRecord) -> Result<(), RepoError>;
 
     /// # Errors
     /// `NotFound` when the session is not in `tenant`.
     async fn get(&self, tenant: TenantId, id: SessionId) -> Result<Session, RepoError>;
+}
+
+/// A number of requests of one tenant in one calendar month (UTC), to add to the stored count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestCount {
+    pub tenant_id: TenantId,
+    /// `YYYY-MM`.
+    pub period: String,
+    pub count: u64,
+}
+
+/// Persisted usage counters (SPEC §3/§7). Written in batches, never per request.
+#[async_trait]
+pub trait UsageRepository: Send + Sync {
+    /// Adds every count of the batch to its (tenant, period) counter, creating it when
+    /// missing, in one transaction: the whole batch is stored or none of it.
+    async fn add_requests(&self, batch: &[RequestCount]) -> Result<(), RepoError>;
+
+    /// The stored request count of `tenant` for `period` (`YYYY-MM`); 0 when none.
+    async fn requests(&self, tenant: TenantId, period: &str) -> Result<u64, RepoError>;
+}
+
+/// A cache entry that changed somewhere; every replica drops its copy.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Invalidation {
+    /// A tenant's status, plan or settings changed.
+    Tenant { tenant_id: TenantId },
+    /// Drop everything cached: sent to a subscriber that may have missed messages.
+    All,
+}
+
+/// Called for every invalidation a replica hears (its own included). Must not block.
+pub type InvalidationHandler = Arc<dyn Fn(Invalidation) + Send + Sync>;
+
+/// Cross-replica cache invalidation (memory: this process; Redis: pub/sub on channels
+/// prefixed with the tenant id).
+#[async_trait]
+pub trait InvalidationBus: Send + Sync {
+    /// Delivers `event` to the subscribers of every replica, this one included.
+    ///
+    /// # Errors
+    /// `Unavailable` when the message could not be sent.
+    async fn publish(&self, event: &Invalidation) -> Result<(), RepoError>;
+
+    /// Registers `handler` for the events of every replica. Adapters that can lose messages
+    /// (a dropped connection) call it with `Invalidation::All` once they are listening again.
+    ///
+    /// # Errors
+    /// `Unavailable` when listening could not start.
+    async fn subscribe(&self, handler: InvalidationHandler) -> Result<(), RepoError>;
+}
+
+/// A fact about a change, for the audit log to persist once it exists (SPEC §10/§11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainEvent {
+    pub id: Uuid,
+    /// e.g. `tenant.settings_updated`.
+    pub kind: String,
+    pub tenant_id: TenantId,
+    /// The user who made the change, when a user did.
+    pub actor: Option<crate::UserId>,
+    pub at: DateTime<Utc>,
+    /// What changed; never a secret.
+    pub data: serde_json::Value,
+}
+
+/// Where the services report domain events.
+#[async_trait]
+pub trait EventSink: Send + Sync {
+    async fn record(&self, event: DomainEvent) -> Result<(), RepoError>;
 }
 
 /// Token signing keys are platform-wide (one issuer for the whole server).
@@ -132,8 +196,7 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         use chrono::DurationRound;
         let now = Utc::now();
-        now.duration_trunc(chrono::TimeDelta::microseconds(1))
-            .unwrap_or(now)
+        now.duration_trunc(chrono::TimeDelta::microseconds(1)).unwrap_or(now)
     }
 }
 
@@ -154,4 +217,5 @@ pub struct Repositories {
     pub users: Arc<dyn UserRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub signing_keys: Arc<dyn SigningKeyRepository>,
+    pub usage: Arc<dyn UsageRepository>,
 }

@@ -28,11 +28,7 @@ impl Principal {
 
     /// Every permission the caller holds (all of them for a super_admin), sorted.
     pub fn permissions_list(&self) -> Vec<Permission> {
-        if self.is_super_admin() {
-            Permission::ALL.to_vec()
-        } else {
-            self.permissions.iter().copied().collect()
-        }
+        if self.is_super_admin() { Permission::ALL.to_vec() } else { self.permissions.iter().copied().collect() }
     }
 
     /// True when the caller may act on data of `tenant` at all (own tenant, or super-admin).

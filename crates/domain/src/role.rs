@@ -59,8 +59,7 @@ impl Serialize for Permission {
 impl<'de> Deserialize<'de> for Permission {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Permission::parse(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown permission `{s}`")))
+        Permission::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown permission `{s}`")))
     }
 }
 
@@ -78,8 +77,7 @@ impl RoleName {
     pub const VIEWER: &'static str = "viewer";
 
     /// The built-in tenant roles, in the order `GET /roles` lists them.
-    pub const BUILT_IN_TENANT: [&'static str; 4] =
-        [Self::ADMIN, Self::DEVELOPER, Self::ANALYST, Self::VIEWER];
+    pub const BUILT_IN_TENANT: [&'static str; 4] = [Self::ADMIN, Self::DEVELOPER, Self::ANALYST, Self::VIEWER];
 
     pub fn new(name: impl Into<String>) -> Self {
         Self(name.into())
@@ -114,22 +112,10 @@ impl RoleName {
         use Permission::*;
         let list: &[Permission] = match self.0.as_str() {
             Self::SUPER_ADMIN | Self::ADMIN => Permission::ALL,
-            Self::DEVELOPER => &[
-                DataRead,
-                DataWrite,
-                ApiAccess,
-                ApiKeysManage,
-                ApisManage,
-                WebhooksManage,
-                AnalyticsRead,
-            ],
-            Self::ANALYST => &[
-                DataRead,
-                AnalyticsRead,
-                AnalyticsQuery,
-                AnalyticsExport,
-                DataIngest,
-            ],
+            Self::DEVELOPER => {
+                &[DataRead, DataWrite, ApiAccess, ApiKeysManage, ApisManage, WebhooksManage, AnalyticsRead]
+            }
+            Self::ANALYST => &[DataRead, AnalyticsRead, AnalyticsQuery, AnalyticsExport, DataIngest],
             Self::VIEWER => &[DataRead, AnalyticsRead],
             _ => return None,
         };
@@ -158,20 +144,13 @@ mod tests {
 
     #[test]
     fn built_in_roles_match_spec() {
-        let dev = RoleName::new("developer")
-            .built_in_permissions()
-            .unwrap_or_default();
+        let dev = RoleName::new("developer").built_in_permissions().unwrap_or_default();
         assert!(dev.contains(&Permission::ApiKeysManage));
         assert!(!dev.contains(&Permission::UsersRead));
-        let viewer = RoleName::viewer()
-            .built_in_permissions()
-            .unwrap_or_default();
+        let viewer = RoleName::viewer().built_in_permissions().unwrap_or_default();
         assert_eq!(viewer.len(), 2);
         assert!(viewer.is_subset(&dev));
-        assert_eq!(
-            RoleName::admin().built_in_permissions().map(|p| p.len()),
-            Some(17)
-        );
+        assert_eq!(RoleName::admin().built_in_permissions().map(|p| p.len()), Some(17));
         assert_eq!(RoleName::new("custom").built_in_permissions(), None);
     }
 }

@@ -35,9 +35,7 @@ impl Slug {
     /// Parses any well-formed slug, reserved ones included (for look-ups).
     pub fn parse_any(s: &str) -> Result<Self, SlugError> {
         let ok_len = (3..=63).contains(&s.len());
-        let ok_chars = s
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let ok_chars = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !ok_len || !ok_chars || s.starts_with('-') || s.ends_with('-') {
             return Err(SlugError::Format);
         }
@@ -118,10 +116,7 @@ mod tests {
         assert_eq!(Slug::parse_registrable("-abc"), Err(SlugError::Format));
         assert_eq!(Slug::parse_registrable("abc-"), Err(SlugError::Format));
         assert_eq!(Slug::parse_registrable("Abc"), Err(SlugError::Format));
-        assert_eq!(
-            Slug::parse_registrable(&"a".repeat(64)),
-            Err(SlugError::Format)
-        );
+        assert_eq!(Slug::parse_registrable(&"a".repeat(64)), Err(SlugError::Format));
         for r in RESERVED_SLUGS {
             assert_eq!(Slug::parse_registrable(r), Err(SlugError::Reserved));
             assert!(Slug::parse_any(r).is_ok());
@@ -130,10 +125,7 @@ mod tests {
 
     #[test]
     fn email_is_lowercased_and_validated() {
-        assert_eq!(
-            Email::parse("Ann@Example.COM").map(|e| e.0),
-            Ok("ann@example.com".into())
-        );
+        assert_eq!(Email::parse("Ann@Example.COM").map(|e| e.0), Ok("ann@example.com".into()));
         for bad in ["", "a", "a@", "@b.c", "a@b", "a b@c.d", "a@.b", "a@b."] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

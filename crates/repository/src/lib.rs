@@ -9,6 +9,8 @@
 //! means the same thing on the other.
 
 pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod rules;
 #[cfg(feature = "sea")]
 pub mod sea;

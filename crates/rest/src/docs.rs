@@ -54,12 +54,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         BEARER_SCHEME,
-        SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("JWT")
-                .build(),
-        ),
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
     );
     add_default_problem_responses(&mut doc);
     doc
@@ -86,32 +81,24 @@ fn add_default_problem_responses(doc: &mut utoipa::openapi::OpenApi) {
                     r.description = describe_status(status);
                 }
             }
-            op.responses
-                .responses
-                .entry("default".to_owned())
-                .or_insert_with(|| {
-                    RefOr::T(
-                        ResponseBuilder::new()
-                            .description("Error (RFC 9457 problem, SPEC §2)")
-                            .content(
-                                PROBLEM_JSON,
-                                ContentBuilder::new()
-                                    .schema(Some(Ref::from_schema_name("Problem")))
-                                    .build(),
-                            )
-                            .build(),
-                    )
-                });
+            op.responses.responses.entry("default".to_owned()).or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description("Error (RFC 9457 problem, SPEC §2)")
+                        .content(
+                            PROBLEM_JSON,
+                            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                        )
+                        .build(),
+                )
+            });
         }
     }
 }
 
 fn describe_status(status: &str) -> String {
-    let reason = status
-        .parse::<u16>()
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .and_then(|s| s.canonical_reason());
+    let reason =
+        status.parse::<u16>().ok().and_then(|s| StatusCode::from_u16(s).ok()).and_then(|s| s.canonical_reason());
     reason.unwrap_or("Response").to_owned()
 }
 
@@ -137,15 +124,11 @@ const DOCS_INDEX: &str = r#"<!DOCTYPE html>
 struct OpenApiJson(web::Bytes);
 
 async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(doc.0.clone())
+    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "application/json")).body(doc.0.clone())
 }
 
 async fn docs_index() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .body(DOCS_INDEX)
+    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8")).body(DOCS_INDEX)
 }
 
 /// Registers `GET /openapi.json`, `GET /docs` and the viewer's assets under `/docs/`.
@@ -161,11 +144,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/openapi.json", web::get().to(openapi_json))
         .route("/docs", web::get().to(docs_index))
         .service(
-            SwaggerUi::new("/docs/{_:.*}").config(
-                Config::new(["/openapi.json"])
-                    .validator_url("none")
-                    .try_it_out_enabled(true),
-            ),
+            SwaggerUi::new("/docs/{_:.*}")
+                .config(Config::new(["/openapi.json"]).validator_url("none").try_it_out_enabled(true)),
         );
 }
 
@@ -184,8 +164,7 @@ mod tests {
                 let responses = op["responses"].as_object().unwrap();
                 assert!(responses.contains_key("default"), "{method} {path}");
                 for (status, r) in responses {
-                    let described = r.get("$ref").is_some()
-                        || r["description"].as_str().is_some_and(|d| !d.is_empty());
+                    let described = r.get("$ref").is_some() || r["description"].as_str().is_some_and(|d| !d.is_empty());
                     assert!(described, "{method} {path} {status}");
                 }
             }

@@ -51,10 +51,7 @@ pub struct ProblemFieldError {
 
 impl From<FieldError> for ProblemFieldError {
     fn from(e: FieldError) -> Self {
-        Self {
-            field: e.field,
-            message: e.message,
-        }
+        Self { field: e.field, message: e.message }
     }
 }
 
@@ -68,9 +65,7 @@ pub fn problem(
     errors: Option<Vec<FieldError>>,
 ) -> HttpResponse {
     let bytes = problem_bytes(status, code, detail.into(), errors);
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-        .body(bytes)
+    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, PROBLEM_JSON)).body(bytes)
 }
 
 /// The serialized problem body, for code that rewrites an existing response.
@@ -141,9 +136,9 @@ impl ResponseError for ApiError {
         match &self.0 {
             ServiceError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ServiceError::Forbidden { .. }
-            | ServiceError::ForbiddenAction(_)
-            | ServiceError::TenantSuspended => StatusCode::FORBIDDEN,
+            ServiceError::Forbidden { .. } | ServiceError::ForbiddenAction(_) | ServiceError::TenantSuspended => {
+                StatusCode::FORBIDDEN
+            }
             ServiceError::NotFound => StatusCode::NOT_FOUND,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
             ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -154,49 +149,25 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         match &self.0 {
-            ServiceError::Validation(errors) => problem(
-                status,
-                "validation_failed",
-                "the request has invalid fields",
-                Some(errors.clone()),
-            ),
+            ServiceError::Validation(errors) => {
+                problem(status, "validation_failed", "the request has invalid fields", Some(errors.clone()))
+            }
             ServiceError::Unauthenticated => {
-                let mut res = problem(
-                    status,
-                    "unauthenticated",
-                    "authentication is required",
-                    None,
-                );
-                res.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    header::HeaderValue::from_static("Bearer"),
-                );
+                let mut res = problem(status, "unauthenticated", "authentication is required", None);
+                res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
                 res
             }
-            ServiceError::Forbidden { missing } => problem(
-                status,
-                "forbidden",
-                format!("missing permission {missing}"),
-                None,
-            ),
+            ServiceError::Forbidden { missing } => {
+                problem(status, "forbidden", format!("missing permission {missing}"), None)
+            }
             ServiceError::ForbiddenAction(why) => problem(status, "forbidden", why.clone(), None),
-            ServiceError::TenantSuspended => {
-                problem(status, "tenant_suspended", "the tenant is suspended", None)
-            }
-            ServiceError::NotFound => {
-                problem(status, "not_found", "the resource does not exist", None)
-            }
+            ServiceError::TenantSuspended => problem(status, "tenant_suspended", "the tenant is suspended", None),
+            ServiceError::NotFound => problem(status, "not_found", "the resource does not exist", None),
             ServiceError::Conflict(why) => problem(status, "conflict", why.clone(), None),
             ServiceError::RateLimited { retry_after } => {
                 let secs = retry_after_secs(*retry_after);
-                let mut res = problem(
-                    status,
-                    "rate_limited",
-                    format!("rate limit exceeded; retry in {secs} s"),
-                    None,
-                );
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+                let mut res = problem(status, "rate_limited", format!("rate limit exceeded; retry in {secs} s"), None);
+                res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
                 res
             }
             ServiceError::Internal(cause) => {
@@ -242,12 +213,7 @@ pub struct HttpProblem {
 
 impl HttpProblem {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            detail: detail.into(),
-            errors: None,
-        }
+        Self { status, code, detail: detail.into(), errors: None }
     }
 
     /// 422 `validation_failed` naming the fields.
@@ -273,12 +239,7 @@ impl ResponseError for HttpProblem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        problem(
-            self.status,
-            self.code,
-            self.detail.clone(),
-            self.errors.clone(),
-        )
+        problem(self.status, self.code, self.detail.clone(), self.errors.clone())
     }
 }
 
@@ -298,9 +259,7 @@ mod tests {
     fn cause_chain_joins_sources() {
         let inner = std::io::Error::other("disk on fire");
         let err = ServiceError::internal(inner);
-        let ServiceError::Internal(cause) = &err else {
-            unreachable!()
-        };
+        let ServiceError::Internal(cause) = &err else { unreachable!() };
         assert_eq!(cause_chain(cause.as_ref()), "disk on fire");
     }
 }

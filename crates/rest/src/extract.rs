@@ -62,18 +62,13 @@ pub fn query_config() -> web::QueryConfig {
 }
 
 fn not_found() -> HttpProblem {
-    HttpProblem::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no resource at this path",
-    )
+    HttpProblem::new(StatusCode::NOT_FOUND, "not_found", "no resource at this path")
 }
 
 /// Maps a JSON body error onto its problem.
 pub fn json_problem(err: JsonPayloadError) -> HttpProblem {
     match err {
-        JsonPayloadError::OverflowKnownLength { limit, .. }
-        | JsonPayloadError::Overflow { limit } => too_large(limit),
+        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => too_large(limit),
         JsonPayloadError::Payload(PayloadError::Overflow) => too_large(0),
         JsonPayloadError::ContentType => HttpProblem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -84,11 +79,9 @@ pub fn json_problem(err: JsonPayloadError) -> HttpProblem {
         JsonPayloadError::Deserialize(e) if e.is_data() => {
             HttpProblem::validation(vec![body_field_error(&e.to_string(), "")])
         }
-        JsonPayloadError::Deserialize(e) => HttpProblem::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_request",
-            format!("the body is not valid JSON: {e}"),
-        ),
+        JsonPayloadError::Deserialize(e) => {
+            HttpProblem::new(StatusCode::BAD_REQUEST, "malformed_request", format!("the body is not valid JSON: {e}"))
+        }
         other => HttpProblem::new(
             StatusCode::BAD_REQUEST,
             "malformed_request",
@@ -113,8 +106,7 @@ fn query_problem(err: &QueryPayloadError, req: &HttpRequest) -> HttpProblem {
     };
     let mut fe = field_error(&message, "");
     if fe.field.is_empty() {
-        fe.field =
-            guess_query_param(&message, req.query_string()).unwrap_or_else(|| "query".into());
+        fe.field = guess_query_param(&message, req.query_string()).unwrap_or_else(|| "query".into());
     }
     HttpProblem::validation(vec![fe])
 }
@@ -122,12 +114,7 @@ fn query_problem(err: &QueryPayloadError, req: &HttpRequest) -> HttpProblem {
 /// serde_urlencoded does not name the parameter on a number parse error: pick the first
 /// parameter whose value is not a number (cursors are opaque strings, never the culprit).
 fn guess_query_param(message: &str, query: &str) -> Option<String> {
-    const NUMBER_ERRORS: &[&str] = &[
-        "invalid digit",
-        "number too",
-        "cannot parse integer",
-        "invalid float",
-    ];
+    const NUMBER_ERRORS: &[&str] = &["invalid digit", "number too", "cannot parse integer", "invalid float"];
     if !NUMBER_ERRORS.iter().any(|m| message.contains(m)) {
         return None;
     }
@@ -213,9 +200,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
+        let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_BODY_LIMIT, |l| l.0);
         // Parse to a `Value` first (syntax errors → 400), then map it onto `T` with path
         // tracking (data errors → 422 with the path).
         let body = JsonBody::<serde_json::Value>::new(req, payload, None, true).limit(limit);
@@ -253,11 +238,7 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            parse_query(req.query_string())
-                .map(Query)
-                .map_err(Into::into),
-        )
+        ready(parse_query(req.query_string()).map(Query).map_err(Into::into))
     }
 }
 
@@ -291,29 +272,14 @@ mod tests {
 
     #[test]
     fn field_names_from_messages() {
-        let e = field_error(
-            "unknown field `nmae`, expected `name` at line 1 column 7",
-            "",
-        );
-        assert_eq!(
-            (e.field.as_str(), e.message.as_str()),
-            ("nmae", "unknown field")
-        );
+        let e = field_error("unknown field `nmae`, expected `name` at line 1 column 7", "");
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("nmae", "unknown field"));
         let e = field_error("missing field `email`", "admin");
         assert_eq!(e.field, "admin.email");
         let e = field_error("invalid value for `limit`: must be an integer", "");
-        assert_eq!(
-            (e.field.as_str(), e.message.as_str()),
-            ("limit", "must be an integer")
-        );
-        let e = field_error(
-            "invalid type: string \"x\", expected u32 at line 1 column 3",
-            "age",
-        );
-        assert_eq!(
-            (e.field.as_str(), e.message.as_str()),
-            ("age", "invalid type: string \"x\", expected u32")
-        );
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("limit", "must be an integer"));
+        let e = field_error("invalid type: string \"x\", expected u32 at line 1 column 3", "age");
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("age", "invalid type: string \"x\", expected u32"));
     }
 
     #[test]

@@ -72,10 +72,7 @@ impl HealthChecks {
             };
             components.insert(name, text);
         }
-        HealthReport {
-            status,
-            components: Some(components),
-        }
+        HealthReport { status, components: Some(components) }
     }
 }
 
@@ -106,10 +103,7 @@ pub struct HealthReport {
 )]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(HealthReport {
-        status: HealthStatus::Ok,
-        components: None,
-    })
+    HttpResponse::Ok().json(HealthReport { status: HealthStatus::Ok, components: None })
 }
 
 /// Readiness: every critical dependency answers.
@@ -127,11 +121,8 @@ pub async fn live() -> HttpResponse {
 #[get("/health/ready")]
 pub async fn ready(checks: web::Data<HealthChecks>) -> HttpResponse {
     let report = checks.run().await;
-    let status = if report.status == HealthStatus::Unavailable {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
-    };
+    let status =
+        if report.status == HealthStatus::Unavailable { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
     HttpResponse::build(status).json(report)
 }
 
@@ -169,9 +160,7 @@ mod tests {
     async fn statuses_combine() {
         let ok = HealthChecks::new().with("database", Arc::new(Fixed(Ok(()), true)));
         assert_eq!(ok.run().await.status, HealthStatus::Ok);
-        let degraded = ok
-            .clone()
-            .with("redis", Arc::new(Fixed(Err("down".into()), false)));
+        let degraded = ok.clone().with("redis", Arc::new(Fixed(Err("down".into()), false)));
         let report = degraded.run().await;
         assert_eq!(report.status, HealthStatus::Degraded);
         assert_eq!(report.components.as_ref().unwrap()["redis"], "down");

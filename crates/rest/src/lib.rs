@@ -45,11 +45,7 @@ pub struct RestConfig {
 
 impl Default for RestConfig {
     fn default() -> Self {
-        Self {
-            max_body_bytes: extract::DEFAULT_BODY_LIMIT,
-            hsts: false,
-            cors_allowed_origins: Vec::new(),
-        }
+        Self { max_body_bytes: extract::DEFAULT_BODY_LIMIT, hsts: false, cors_allowed_origins: Vec::new() }
     }
 }
 
@@ -67,9 +63,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let app = App::new()
-        .app_data(web::Data::from(services))
-        .configure(routes::configure);
+    let app = App::new().app_data(web::Data::from(services)).configure(routes::configure);
     with_infra(app, config, health)
 }
 
@@ -90,13 +84,8 @@ pub fn with_infra<T, B>(
     >,
 >
 where
-    T: ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<B>,
-            Error = Error,
-            InitError = (),
-        > + 'static,
+    T: ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<B>, Error = Error, InitError = ()>
+        + 'static,
     B: MessageBody + 'static,
 {
     let limit = config.max_body_bytes;
@@ -120,18 +109,8 @@ where
 pub async fn fallback(req: HttpRequest) -> HttpResponse {
     if req.resource_map().has_resource(req.path()) {
         let detail = format!("method {} is not allowed on this resource", req.method());
-        problem(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            detail,
-            None,
-        )
+        problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail, None)
     } else {
-        problem(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no resource at this path",
-            None,
-        )
+        problem(StatusCode::NOT_FOUND, "not_found", "no resource at this path", None)
     }
 }

@@ -31,9 +31,7 @@ impl ListQuery {
     pub fn page_request(&self) -> Result<PageRequest, ServiceError> {
         let after = match &self.cursor {
             None => None,
-            Some(c) => Some(
-                decode_cursor(c).ok_or_else(|| ServiceError::field("cursor", "invalid cursor"))?,
-            ),
+            Some(c) => Some(decode_cursor(c).ok_or_else(|| ServiceError::field("cursor", "invalid cursor"))?),
         };
         Ok(PageRequest::new(self.limit, after))
     }
@@ -49,9 +47,10 @@ fn lenient_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error>
     match Option::<Raw>::deserialize(d)? {
         None => Ok(None),
         Some(Raw::Number(n)) => Ok(Some(n)),
-        Some(Raw::Text(s)) => s.parse().map(Some).map_err(|_| {
-            serde::de::Error::custom("invalid value for `limit`: must be a non-negative integer")
-        }),
+        Some(Raw::Text(s)) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("invalid value for `limit`: must be a non-negative integer")),
     }
 }
 
@@ -99,11 +98,7 @@ impl<T> ListResponse<T> {
     /// Like [`from_page`](Self::from_page) from an explicit path and raw query string: the
     /// next link keeps every parameter but `cursor`, which it replaces.
     pub fn with_links(page: Page<T>, path: &str, query: &str) -> Self {
-        let self_ = if query.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{path}?{query}")
-        };
+        let self_ = if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") };
         let next_cursor = page.next_after.map(encode_cursor);
         let next = next_cursor.as_deref().map(|cursor| {
             let mut out = form_urlencoded::Serializer::new(String::new());
@@ -113,11 +108,7 @@ impl<T> ListResponse<T> {
             out.append_pair("cursor", cursor);
             format!("{path}?{}", out.finish())
         });
-        Self {
-            items: page.items,
-            next_cursor,
-            links: PageLinks { self_, next },
-        }
+        Self { items: page.items, next_cursor, links: PageLinks { self_, next } }
     }
 
     /// Converts the items (e.g. domain entities into response views).
@@ -141,23 +132,14 @@ mod tests {
         let c = encode_cursor(id);
         assert_eq!(c.len(), 22);
         assert_eq!(decode_cursor(&c), Some(id));
-        let q = ListQuery {
-            limit: Some(2),
-            cursor: Some(c),
-        };
-        assert_eq!(
-            q.page_request().unwrap(),
-            PageRequest::new(Some(2), Some(id))
-        );
+        let q = ListQuery { limit: Some(2), cursor: Some(c) };
+        assert_eq!(q.page_request().unwrap(), PageRequest::new(Some(2), Some(id)));
     }
 
     #[test]
     fn bad_cursor_is_422_on_cursor() {
         for bad in ["!!!", "abc", &URL_SAFE_NO_PAD.encode(b"short")] {
-            let q = ListQuery {
-                limit: None,
-                cursor: Some(bad.to_owned()),
-            };
+            let q = ListQuery { limit: None, cursor: Some(bad.to_owned()) };
             match q.page_request() {
                 Err(ServiceError::Validation(errs)) => assert_eq!(errs[0].field, "cursor"),
                 other => panic!("expected validation error, got {other:?}"),
@@ -168,10 +150,7 @@ mod tests {
     #[test]
     fn limit_defaults_and_clamps() {
         assert_eq!(ListQuery::default().page_request().unwrap().limit, 50);
-        let q = ListQuery {
-            limit: Some(1000),
-            cursor: None,
-        };
+        let q = ListQuery { limit: Some(1000), cursor: None };
         assert_eq!(q.page_request().unwrap().limit, 200);
     }
 
@@ -186,10 +165,7 @@ mod tests {
             page: ListQuery,
         }
         let q: WithFilter = parse_query("status=active&limit=3").unwrap();
-        assert_eq!(
-            (q.status.as_deref(), q.page.limit),
-            (Some("active"), Some(3))
-        );
+        assert_eq!((q.status.as_deref(), q.page.limit), (Some("active"), Some(3)));
         let err = parse_query::<ListQuery>("limit=abc").unwrap_err();
         assert_eq!(err.errors.unwrap()[0].field, "limit");
     }
@@ -198,14 +174,10 @@ mod tests {
     fn links_keep_other_params_and_replace_cursor() {
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
         let page = Page::from_overfetch(ids.clone(), 2, |u| *u);
-        let res =
-            ListResponse::with_links(page, "/api/v1/users", "limit=2&status=active&cursor=old");
+        let res = ListResponse::with_links(page, "/api/v1/users", "limit=2&status=active&cursor=old");
         let cursor = encode_cursor(ids[1]);
         assert_eq!(res.next_cursor.as_deref(), Some(cursor.as_str()));
-        assert_eq!(
-            res.links.self_,
-            "/api/v1/users?limit=2&status=active&cursor=old"
-        );
+        assert_eq!(res.links.self_, "/api/v1/users?limit=2&status=active&cursor=old");
         assert_eq!(
             res.links.next.as_deref(),
             Some(format!("/api/v1/users?limit=2&status=active&cursor={cursor}").as_str())
@@ -217,10 +189,7 @@ mod tests {
 
     #[test]
     fn last_page_has_null_next() {
-        let page = Page {
-            items: vec![1, 2],
-            next_after: None,
-        };
+        let page = Page { items: vec![1, 2], next_after: None };
         let res = ListResponse::with_links(page, "/api/v1/roles", "");
         let json = serde_json::to_value(&res).unwrap();
         assert_eq!(json["next_cursor"], serde_json::Value::Null);

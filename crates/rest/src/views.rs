@@ -28,14 +28,11 @@ pub struct TenantView {
 impl From<&Tenant> for TenantView {
     fn from(t: &Tenant) -> Self {
         let base = format!("/api/v1/tenants/{}", t.id);
-        let links = [
-            ("self", base.clone()),
-            ("suspend", format!("{base}/suspend")),
-            ("activate", format!("{base}/activate")),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        let links =
+            [("self", base.clone()), ("suspend", format!("{base}/suspend")), ("activate", format!("{base}/activate"))]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
         Self {
             id: t.id.as_uuid(),
             slug: t.slug.to_string(),

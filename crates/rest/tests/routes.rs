@@ -11,12 +11,7 @@ use tessera_testkit::fixtures::{self, PASSWORD};
 
 macro_rules! service {
     ($services:expr) => {
-        actix_test::init_service(app(
-            $services.clone(),
-            HealthChecks::new(),
-            RestConfig::default(),
-        ))
-        .await
+        actix_test::init_service(app($services.clone(), HealthChecks::new(), RestConfig::default())).await
     };
 }
 
@@ -32,11 +27,7 @@ async fn call(
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = actix_test::read_body(resp).await;
-    (
-        status,
-        headers,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 #[actix_web::test]
@@ -52,45 +43,25 @@ async fn register_login_me_and_user_routes() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let tenant_id = body["tenant"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        headers.get("location").unwrap().to_str().unwrap(),
-        format!("/api/v1/tenants/{tenant_id}").as_str()
-    );
-    assert_eq!(
-        body["tenant"]["links"]["self"],
-        format!("/api/v1/tenants/{tenant_id}")
-    );
+    assert_eq!(headers.get("location").unwrap().to_str().unwrap(), format!("/api/v1/tenants/{tenant_id}").as_str());
+    assert_eq!(body["tenant"]["links"]["self"], format!("/api/v1/tenants/{tenant_id}"));
 
     let (status, headers, body) = call(
         &svc,
-        TestRequest::post()
-            .uri("/api/v1/auth/login")
-            .set_json(json!({
-                "email": "ADA@acme.test", "password": PASSWORD, "tenant_slug": "acme"
-            })),
+        TestRequest::post().uri("/api/v1/auth/login").set_json(json!({
+            "email": "ADA@acme.test", "password": PASSWORD, "tenant_slug": "acme"
+        })),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        headers.get("cache-control").unwrap().to_str().unwrap(),
-        "no-store"
-    );
+    assert_eq!(headers.get("cache-control").unwrap().to_str().unwrap(), "no-store");
     let token = body["access_token"].as_str().unwrap().to_owned();
     let bearer = ("authorization", format!("Bearer {token}"));
 
-    let (status, _, body) = call(
-        &svc,
-        TestRequest::get()
-            .uri("/api/v1/auth/me")
-            .insert_header(bearer.clone()),
-    )
-    .await;
+    let (status, _, body) = call(&svc, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer.clone())).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["tenant"]["slug"], "acme");
-    assert_eq!(
-        body["mfa"],
-        json!({"totp": false, "webauthn_credentials": 0, "backup_codes_left": 0})
-    );
+    assert_eq!(body["mfa"], json!({"totp": false, "webauthn_credentials": 0, "backup_codes_left": 0}));
 
     let (status, headers, body) = call(
         &svc,
@@ -101,10 +72,7 @@ async fn register_login_me_and_user_routes() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        headers.get("location").unwrap().to_str().unwrap(),
-        format!("/api/v1/users/{id}").as_str()
-    );
+    assert_eq!(headers.get("location").unwrap().to_str().unwrap(), format!("/api/v1/users/{id}").as_str());
 
     let (status, _, body) = call(
         &svc,
@@ -126,66 +94,28 @@ async fn register_login_me_and_user_routes() {
             .set_json(json!({"role": "analyst"})),
     )
     .await;
-    assert_eq!(
-        (status, body["role"].clone()),
-        (StatusCode::OK, json!("analyst"))
-    );
+    assert_eq!((status, body["role"].clone()), (StatusCode::OK, json!("analyst")));
 
-    let (status, _, body) = call(
-        &svc,
-        TestRequest::post()
-            .uri(&format!("/api/v1/users/{id}/disable"))
-            .insert_header(bearer.clone()),
-    )
-    .await;
-    assert_eq!(
-        (status, body["status"].clone()),
-        (StatusCode::OK, json!("disabled"))
-    );
-    let (status, _, body) = call(
-        &svc,
-        TestRequest::post()
-            .uri(&format!("/api/v1/users/{id}/enable"))
-            .insert_header(bearer.clone()),
-    )
-    .await;
-    assert_eq!(
-        (status, body["status"].clone()),
-        (StatusCode::OK, json!("active"))
-    );
-    let (status, _, _) = call(
-        &svc,
-        TestRequest::delete()
-            .uri(&format!("/api/v1/users/{id}"))
-            .insert_header(bearer.clone()),
-    )
-    .await;
+    let (status, _, body) =
+        call(&svc, TestRequest::post().uri(&format!("/api/v1/users/{id}/disable")).insert_header(bearer.clone())).await;
+    assert_eq!((status, body["status"].clone()), (StatusCode::OK, json!("disabled")));
+    let (status, _, body) =
+        call(&svc, TestRequest::post().uri(&format!("/api/v1/users/{id}/enable")).insert_header(bearer.clone())).await;
+    assert_eq!((status, body["status"].clone()), (StatusCode::OK, json!("active")));
+    let (status, _, _) =
+        call(&svc, TestRequest::delete().uri(&format!("/api/v1/users/{id}")).insert_header(bearer.clone())).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, body) = call(
-        &svc,
-        TestRequest::get()
-            .uri(&format!("/api/v1/users/{id}"))
-            .insert_header(bearer),
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].clone()),
-        (StatusCode::NOT_FOUND, json!("not_found"))
-    );
+    let (status, _, body) =
+        call(&svc, TestRequest::get().uri(&format!("/api/v1/users/{id}")).insert_header(bearer)).await;
+    assert_eq!((status, body["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
 }
 
 #[actix_web::test]
 async fn nested_validation_errors_name_the_path() {
     let services = Arc::new(fixtures::in_memory().await);
     let root = {
-        services
-            .tenants
-            .ensure_platform_admin("root@platform.test", PASSWORD, "Root")
-            .await
-            .unwrap();
-        fixtures::login(&services, "root@platform.test", "platform")
-            .await
-            .access_token
+        services.tenants.ensure_platform_admin("root@platform.test", PASSWORD, "Root").await.unwrap();
+        fixtures::login(&services, "root@platform.test", "platform").await.access_token
     };
     let svc = service!(services);
     let (status, _, body) = call(
@@ -199,9 +129,11 @@ async fn nested_validation_errors_name_the_path() {
     assert_eq!(body["errors"][0]["field"], "admin.full_name");
     let (status, _, body) = call(
         &svc,
-        TestRequest::post().uri("/api/v1/tenants").insert_header(("authorization", format!("Bearer {root}"))).set_json(json!({
-            "slug": "beta", "name": "Beta", "admin": {"email": "not-email", "password": PASSWORD, "full_name": "B"}
-        })),
+        TestRequest::post().uri("/api/v1/tenants").insert_header(("authorization", format!("Bearer {root}"))).set_json(
+            json!({
+                "slug": "beta", "name": "Beta", "admin": {"email": "not-email", "password": PASSWORD, "full_name": "B"}
+            }),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -250,10 +182,7 @@ fn openapi_documents_every_route_with_problems() {
     for (path, method) in expected {
         let op = &doc["paths"][path][method];
         assert!(op.is_object(), "{method} {path} is documented");
-        assert!(
-            op["responses"].as_object().unwrap().len() >= 2,
-            "{method} {path} documents errors"
-        );
+        assert!(op["responses"].as_object().unwrap().len() >= 2, "{method} {path} documents errors");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }

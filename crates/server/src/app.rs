@@ -8,11 +8,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_auth::password::Argon2Params;
+use tessera_domain::ports::InvalidationBus;
 use tessera_domain::ports::{SystemClock, UuidV7Generator};
 use tessera_domain::signing::SigningAlgorithm;
+use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus};
+use tessera_repository::redis::RedisInvalidationBus;
 use tessera_rest::RestConfig;
 use tessera_rest::health::HealthChecks;
-use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SigningKeys};
+use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SigningKeys, TenantCache};
 
 /// Everything `serve` needs, built from the configuration.
 pub struct Built {
@@ -21,20 +24,22 @@ pub struct Built {
     pub rest: RestConfig,
 }
 
-pub fn core_config(config: &Config) -> CoreConfig {
+/// # Errors
+/// Invalid `[tenant_defaults]` (already refused when the configuration loads).
+pub fn core_config(config: &Config) -> anyhow::Result<CoreConfig> {
     let a = &config.auth;
-    CoreConfig {
+    Ok(CoreConfig {
         issuer: config.issuer(),
         audience: a.audience.clone(),
-        access_token_ttl: Duration::from_secs(a.access_token_ttl_seconds),
-        refresh_token_ttl: Duration::from_secs(a.refresh_token_ttl_seconds),
+        platform_settings: config.platform_settings()?,
+        bounds: config.settings_bounds(),
         argon2: Argon2Params {
             memory_kib: a.argon2_memory_kib,
             iterations: a.argon2_iterations,
             parallelism: a.argon2_parallelism,
         },
         ..CoreConfig::default()
-    }
+    })
 }
 
 /// Connects storage (migrating first unless disabled), loads keys, builds the services.
@@ -48,16 +53,10 @@ pub async fn build(config: &Config) -> anyhow::Result<Built> {
     let store = database::connect_app(config).await?;
     let mut checks: Vec<(String, Arc<dyn tessera_rest::health::ComponentCheck>)> = vec![
         ("database".into(), Arc::new(DatabaseCheck(store.clone()))),
-        (
-            "migrations".into(),
-            Arc::new(MigrationsCheck(store.clone())),
-        ),
+        ("migrations".into(), Arc::new(MigrationsCheck(store.clone()))),
     ];
     if let Some(url) = &config.redis.url {
-        checks.push((
-            "redis".into(),
-            Arc::new(RedisCheck::new(url).context("configuration key `redis.url`")?),
-        ));
+        checks.push(("redis".into(), Arc::new(RedisCheck::new(url).context("configuration key `redis.url`")?)));
     }
     let services = build_services(config, store.repositories()).await?;
     let rest = RestConfig {
@@ -65,44 +64,60 @@ pub async fn build(config: &Config) -> anyhow::Result<Built> {
         hsts: config.is_production(),
         cors_allowed_origins: config.cors.allowed_origins.clone(),
     };
-    Ok(Built {
-        services: Arc::new(services),
-        health: HealthChecks(checks),
-        rest,
-    })
+    Ok(Built { services: Arc::new(services), health: HealthChecks(checks), rest })
 }
 
 /// The core on the given repositories, with signing keys loaded (or created).
 ///
 /// # Errors
 /// Invalid Argon2 parameters, unreadable keys.
-pub async fn build_services(
-    config: &Config,
-    repos: tessera_domain::ports::Repositories,
-) -> anyhow::Result<Services> {
-    let core_config = core_config(config);
+pub async fn build_services(config: &Config, repos: tessera_domain::ports::Repositories) -> anyhow::Result<Services> {
+    let core_config = core_config(config)?;
     let passwords = PasswordWorker::new(core_config.argon2, core_config.max_concurrent_hashes)
         .map_err(|e| anyhow::anyhow!("configuration keys `auth.argon2_*`: {e}"))?;
     let master = crate::master_key::load(config)?;
-    let algorithm =
-        SigningAlgorithm::parse(&config.auth.signing_algorithm).unwrap_or(SigningAlgorithm::EdDSA);
+    let algorithm = SigningAlgorithm::parse(&config.auth.signing_algorithm).unwrap_or(SigningAlgorithm::EdDSA);
     let clock = Arc::new(SystemClock);
-    let keys = SigningKeys::load_or_create(
-        repos.signing_keys.clone(),
-        master,
-        algorithm,
-        clock.as_ref(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("loading signing keys: {e} (was the master key changed?)"))?;
+    let keys = SigningKeys::load_or_create(repos.signing_keys.clone(), master, algorithm, clock.as_ref())
+        .await
+        .map_err(|e| anyhow::anyhow!("loading signing keys: {e} (was the master key changed?)"))?;
+    let bus: Arc<dyn InvalidationBus> = match &config.redis.url {
+        Some(url) => Arc::new(
+            RedisInvalidationBus::connect(url)
+                .await
+                .map_err(|e| anyhow::anyhow!("configuration key `redis.url`: {e}"))?,
+        ),
+        None => Arc::new(MemoryInvalidationBus::new()),
+    };
+    let tenant_cache = TenantCache::new(core_config.tenant_cache_ttl);
     let core = Core {
         repos,
         clock,
         ids: Arc::new(UuidV7Generator),
         passwords,
         config: Arc::new(core_config),
+        bus,
+        // Until the audit log exists (SPEC §11), domain events are logged and the latest kept.
+        events: Arc::new(MemoryEventSink::new(1000)),
+        tenant_cache,
     };
-    Ok(Services::new(core, keys))
+    let services = Services::new(core, keys);
+    services.subscribe_invalidations().await.map_err(|e| anyhow::anyhow!("subscribing to invalidations: {e}"))?;
+    Ok(services)
+}
+
+/// Request counts reach storage at least this often (SPEC §3: `used` lags by up to 10 s).
+pub const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+
+async fn flush_usage_every(services: Arc<Services>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = services.usage.flush().await {
+            tracing::warn!(error = %e, "usage flush failed; the counts are kept for the next one");
+        }
+    }
 }
 
 /// A server started in the background (tests, and `serve` through `run`).
@@ -130,32 +145,30 @@ impl RunningServer {
 /// See `build`; also a port that cannot be bound.
 pub async fn spawn(config: &Config) -> anyhow::Result<RunningServer> {
     let built = build(config).await?;
-    let Built {
-        services,
-        health,
-        rest,
-    } = built;
+    let Built { services, health, rest } = built;
+    let flush_services = services.clone();
     let workers = if config.server.workers == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
     } else {
         config.server.workers
     };
-    let server = actix_web::HttpServer::new(move || {
-        tessera_rest::app(services.clone(), health.clone(), rest.clone())
-    })
-    .workers(workers)
-    .shutdown_timeout(config.server.shutdown_timeout_seconds)
-    .bind((config.server.host.as_str(), config.server.port))
-    .with_context(|| format!("binding {}:{}", config.server.host, config.server.port))?;
-    let addr = server
-        .addrs()
-        .first()
-        .copied()
-        .context("the server bound no address")?;
+    let server = actix_web::HttpServer::new(move || tessera_rest::app(services.clone(), health.clone(), rest.clone()))
+        .workers(workers)
+        .shutdown_timeout(config.server.shutdown_timeout_seconds)
+        .bind((config.server.host.as_str(), config.server.port))
+        .with_context(|| format!("binding {}:{}", config.server.host, config.server.port))?;
+    let addr = server.addrs().first().copied().context("the server bound no address")?;
     let server = server.run();
     let handle = server.handle();
-    let task = tokio::spawn(server);
+    let flusher = tokio::spawn(flush_usage_every(flush_services.clone(), USAGE_FLUSH_INTERVAL));
+    let task = tokio::spawn(async move {
+        let result = server.await;
+        // Stopped: nothing counted may be lost.
+        flusher.abort();
+        if let Err(e) = flush_services.usage.flush().await {
+            tracing::error!(error = %e, "final usage flush failed");
+        }
+        result
+    });
     Ok(RunningServer { addr, handle, task })
 }

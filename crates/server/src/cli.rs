@@ -5,11 +5,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "tessera",
-    version,
-    about = "Tessera: multi-tenant identity provider and API gateway"
-)]
+#[command(name = "tessera", version, about = "Tessera: multi-tenant identity provider and API gateway")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -51,40 +47,26 @@ pub enum MigrateAction {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::Openapi) = cli.command {
         let doc = tessera_rest::docs::openapi_document();
-        println!(
-            "{}",
-            doc.to_pretty_json()
-                .context("rendering the OpenAPI document")?
-        );
+        println!("{}", doc.to_pretty_json().context("rendering the OpenAPI document")?);
         return Ok(());
     }
     let config = Config::load(&Sources::from_process())?;
     crate::telemetry::init(config.is_production());
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::Migrate {
-            action: MigrateAction::Up,
-        } => {
+        Command::Migrate { action: MigrateAction::Up } => {
             crate::database::migrate_up(&config).await?;
             println!("migrations applied");
             Ok(())
         }
-        Command::Migrate {
-            action: MigrateAction::Down,
-        } => crate::database::migrate_down(&config).await,
-        Command::Migrate {
-            action: MigrateAction::Status,
-        } => {
+        Command::Migrate { action: MigrateAction::Down } => crate::database::migrate_down(&config).await,
+        Command::Migrate { action: MigrateAction::Status } => {
             for line in crate::database::migration_status(&config).await? {
                 println!("{line}");
             }
             Ok(())
         }
-        Command::CreateAdmin {
-            email,
-            password,
-            full_name,
-        } => {
+        Command::CreateAdmin { email, password, full_name } => {
             crate::database::migrate_up(&config).await?;
             let store = crate::database::connect_app(&config).await?;
             let services = crate::app::build_services(&config, store.repositories()).await?;
@@ -93,10 +75,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .ensure_platform_admin(&email, &password, &full_name)
                 .await
                 .map_err(|e| anyhow::anyhow!("creating the super-admin: {}", describe(&e)))?;
-            println!(
-                "super-admin {} ({}) in tenant `platform`",
-                user.email, user.id
-            );
+            println!("super-admin {} ({}) in tenant `platform`", user.email, user.id);
             Ok(())
         }
         Command::Openapi => Ok(()),
@@ -105,11 +84,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn describe(e: &tessera_services::ServiceError) -> String {
     match e {
-        tessera_services::ServiceError::Validation(errors) => errors
-            .iter()
-            .map(|f| format!("{} {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
+        tessera_services::ServiceError::Validation(errors) => {
+            errors.iter().map(|f| format!("{} {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+        }
         other => other.to_string(),
     }
 }
@@ -119,11 +96,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(addr = %running.addr, env = %config.env, "tessera listening");
     // actix-web handles SIGTERM/SIGINT itself: it stops accepting and drains in-flight
     // requests for `server.shutdown_timeout_seconds`.
-    running
-        .task
-        .await
-        .context("server task")?
-        .context("server")?;
+    running.task.await.context("server task")?.context("server")?;
     tracing::info!("tessera stopped");
     Ok(())
 }

@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use tessera_domain::settings::{self, SettingsBounds, TenantSettings};
 
 const EMBEDDED_DEFAULTS: &str = include_str!("../../../config/default.toml");
 
@@ -30,6 +31,9 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub mail: MailConfig,
     pub cors: CorsConfig,
+    /// Platform defaults of every tenant's settings, laid over the built-in ones (SPEC §3).
+    #[serde(default)]
+    pub tenant_defaults: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,8 +84,10 @@ pub struct AuthConfig {
     pub issuer: Option<String>,
     pub audience: String,
     pub refresh_reuse_grace_seconds: u64,
-    pub access_token_ttl_seconds: u64,
-    pub refresh_token_ttl_seconds: u64,
+    /// No tenant's access tokens live longer (`tenant_defaults.tokens` sets the default).
+    pub max_access_token_ttl_seconds: u64,
+    /// No tenant's refresh tokens live longer.
+    pub max_refresh_token_ttl_seconds: u64,
     pub signing_algorithm: String,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -129,12 +135,7 @@ fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
         Many(Vec<String>),
     }
     Ok(match Raw::deserialize(d)? {
-        Raw::One(s) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        Raw::One(s) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         Raw::Many(v) => v,
     })
 }
@@ -148,9 +149,7 @@ pub struct Sources {
 impl Sources {
     /// The process environment and `TESSERA_CONFIG_DIR` (default `./config`).
     pub fn from_process() -> Self {
-        let env: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("TESSERA_"))
-            .collect();
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("TESSERA_")).collect();
         let config_dir = env
             .iter()
             .find(|(k, _)| k == "TESSERA_CONFIG_DIR")
@@ -172,38 +171,25 @@ impl Config {
             .find(|(k, _)| k == "TESSERA_ENV")
             .map(|(_, v)| v.clone())
             .unwrap_or_else(|| "development".into());
-        if !env_name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
-            || env_name.is_empty()
-        {
+        if !env_name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-') || env_name.is_empty() {
             bail!("configuration key `env` (TESSERA_ENV): must be a name like `production`");
         }
         let mut figment = Figment::from(Toml::string(EMBEDDED_DEFAULTS));
-        for file in [
-            sources.config_dir.join("default.toml"),
-            sources.config_dir.join(format!("{env_name}.toml")),
-        ] {
+        for file in [sources.config_dir.join("default.toml"), sources.config_dir.join(format!("{env_name}.toml"))] {
             if file.is_file() {
                 figment = figment.merge(Toml::file(&file));
             }
         }
         // Variables come as an explicit list (the process's, or a test's), nested on `__`.
         let mut explicit = figment::value::Dict::new();
-        for (k, v) in sources
-            .env
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix("TESSERA_").map(|r| (r, v)))
-        {
+        for (k, v) in sources.env.iter().filter_map(|(k, v)| k.strip_prefix("TESSERA_").map(|r| (r, v))) {
             if NOT_KEYS.contains(&k) {
                 continue;
             }
             insert_nested(&mut explicit, &k.to_ascii_lowercase(), v);
         }
         figment = figment.merge(Serialized::defaults(explicit));
-        let mut config: Config = figment
-            .extract()
-            .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+        let mut config: Config = figment.extract().map_err(|e| anyhow::anyhow!(describe(&e)))?;
         config.env = env_name;
         config.drop_empty_values();
         config.validate()?;
@@ -225,9 +211,7 @@ impl Config {
         }
         use secrecy::ExposeSecret;
         for v in [&mut self.security.master_key, &mut self.metrics.token] {
-            if v.as_ref()
-                .is_some_and(|s| s.expose_secret().trim().is_empty())
-            {
+            if v.as_ref().is_some_and(|s| s.expose_secret().trim().is_empty()) {
                 *v = None;
             }
         }
@@ -235,9 +219,8 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         for cidr in &self.server.trusted_proxies {
-            parse_cidr(cidr).with_context(|| {
-                format!("configuration key `server.trusted_proxies`: invalid CIDR `{cidr}`")
-            })?;
+            parse_cidr(cidr)
+                .with_context(|| format!("configuration key `server.trusted_proxies`: invalid CIDR `{cidr}`"))?;
         }
         if self.server.max_body_bytes == 0 {
             bail!("configuration key `server.max_body_bytes`: must be positive");
@@ -248,29 +231,23 @@ impl Config {
         if !matches!(self.mail.transport.as_str(), "file" | "smtp") {
             bail!("configuration key `mail.transport`: must be `file` or `smtp`");
         }
-        if tessera_domain::signing::SigningAlgorithm::parse(&self.auth.signing_algorithm).is_none()
-        {
+        if tessera_domain::signing::SigningAlgorithm::parse(&self.auth.signing_algorithm).is_none() {
             bail!("configuration key `auth.signing_algorithm`: must be EdDSA, RS256 or ES256");
         }
-        if !(60..=86_400).contains(&self.auth.access_token_ttl_seconds) {
+        if !(60..=86_400).contains(&self.auth.max_access_token_ttl_seconds) {
+            bail!("configuration key `auth.max_access_token_ttl_seconds`: must be between 60 and 86400");
+        }
+        if self.auth.max_refresh_token_ttl_seconds < self.auth.max_access_token_ttl_seconds {
             bail!(
-                "configuration key `auth.access_token_ttl_seconds`: must be between 60 and 86400"
+                "configuration key `auth.max_refresh_token_ttl_seconds`: must not be shorter than the access maximum"
             );
         }
-        if self.auth.refresh_token_ttl_seconds < self.auth.access_token_ttl_seconds {
-            bail!(
-                "configuration key `auth.refresh_token_ttl_seconds`: must not be shorter than the access token's"
-            );
-        }
-        let db_ok = |u: &str| {
-            u.starts_with("sqlite:")
-                || u.starts_with("postgres://")
-                || u.starts_with("postgresql://")
-        };
-        for (key, url) in [
-            ("database.url", &self.database.url),
-            ("database.migration_url", &self.database.migration_url),
-        ] {
+        self.platform_settings()?;
+        let db_ok =
+            |u: &str| u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://");
+        for (key, url) in
+            [("database.url", &self.database.url), ("database.migration_url", &self.database.migration_url)]
+        {
             if let Some(url) = url
                 && !db_ok(url)
             {
@@ -284,9 +261,7 @@ impl Config {
         }
         if self.is_production() {
             if self.security.master_key.is_none() {
-                bail!(
-                    "configuration key `security.master_key`: production refuses the generated development key"
-                );
+                bail!("configuration key `security.master_key`: production refuses the generated development key");
             }
             if self.cors.allowed_origins.iter().any(|o| o == "*") {
                 bail!("configuration key `cors.allowed_origins`: production refuses `*`");
@@ -295,24 +270,46 @@ impl Config {
         Ok(())
     }
 
+    /// Bounds no tenant override may exceed.
+    pub fn settings_bounds(&self) -> SettingsBounds {
+        SettingsBounds {
+            max_access_ttl_seconds: self.auth.max_access_token_ttl_seconds,
+            max_refresh_ttl_seconds: self.auth.max_refresh_token_ttl_seconds,
+        }
+    }
+
+    /// The built-in defaults with `[tenant_defaults]` laid over them, validated.
+    ///
+    /// # Errors
+    /// Unknown keys or out-of-range values, naming `tenant_defaults.<key>`.
+    pub fn platform_settings(&self) -> anyhow::Result<TenantSettings> {
+        let overlay = match &self.tenant_defaults {
+            serde_json::Value::Null => serde_json::json!({}),
+            v => v.clone(),
+        };
+        let doc = settings::compose(&TenantSettings::default().to_value(), &serde_json::json!({}), &overlay);
+        settings::validate(&doc, self.settings_bounds()).map_err(|errors| {
+            let list: Vec<String> = errors
+                .iter()
+                .map(|e| format!("configuration key `tenant_defaults.{}`: {}", e.field, e.message))
+                .collect();
+            anyhow::anyhow!(list.join("; "))
+        })
+    }
+
     pub fn is_production(&self) -> bool {
         self.env == "production"
     }
 
     pub fn database_url(&self) -> String {
-        self.database.url.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("tessera.db").display()
-            )
-        })
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("tessera.db").display()))
     }
 
     pub fn issuer(&self) -> String {
-        self.auth
-            .issuer
-            .clone()
-            .unwrap_or_else(|| format!("http://{}:{}", self.server.host, self.server.port))
+        self.auth.issuer.clone().unwrap_or_else(|| format!("http://{}:{}", self.server.host, self.server.port))
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -328,9 +325,8 @@ fn insert_nested(dict: &mut figment::value::Dict, key: &str, value: &str) {
             dict.insert(key.to_owned(), parsed);
         }
         Some((head, rest)) => {
-            let entry = dict
-                .entry(head.to_owned())
-                .or_insert_with(|| figment::value::Value::from(figment::value::Dict::new()));
+            let entry =
+                dict.entry(head.to_owned()).or_insert_with(|| figment::value::Value::from(figment::value::Dict::new()));
             if let figment::value::Value::Dict(_, inner) = entry {
                 insert_nested(inner, rest, value);
             }
@@ -359,11 +355,7 @@ pub fn parse_cidr(s: &str) -> anyhow::Result<(IpAddr, u8)> {
     let (addr, prefix) = s.split_once('/').unwrap_or((s, ""));
     let addr: IpAddr = addr.trim().parse()?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
-    let prefix = if prefix.is_empty() {
-        max
-    } else {
-        prefix.trim().parse::<u8>()?
-    };
+    let prefix = if prefix.is_empty() { max } else { prefix.trim().parse::<u8>()? };
     if prefix > max {
         bail!("prefix longer than {max}");
     }

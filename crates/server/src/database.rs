@@ -14,12 +14,8 @@ use tessera_rest::health::ComponentCheck;
 fn prepare_sqlite(url: &str) -> anyhow::Result<()> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let path = path.split('?').next().unwrap_or(path);
-        if let Some(parent) = std::path::Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         }
     }
     Ok(())
@@ -30,18 +26,10 @@ fn prepare_sqlite(url: &str) -> anyhow::Result<()> {
 /// # Errors
 /// Unreachable database or a failing migration.
 pub async fn migrate_up(config: &Config) -> anyhow::Result<()> {
-    let url = config
-        .database
-        .migration_url
-        .clone()
-        .unwrap_or_else(|| config.database_url());
+    let url = config.database.migration_url.clone().unwrap_or_else(|| config.database_url());
     prepare_sqlite(&url)?;
-    let owner = SeaStore::connect(&url, 2)
-        .await
-        .context("connecting to the database for migrations")?;
-    Migrator::up(owner.connection(), None)
-        .await
-        .context("applying migrations")?;
+    let owner = SeaStore::connect(&url, 2).await.context("connecting to the database for migrations")?;
+    Migrator::up(owner.connection(), None).await.context("applying migrations")?;
     if let Some(role) = &config.database.app_role {
         tessera_migrations::grant_app_role(owner.connection(), role)
             .await
@@ -55,17 +43,9 @@ pub async fn migrate_up(config: &Config) -> anyhow::Result<()> {
 /// # Errors
 /// Unreachable database or a failing migration.
 pub async fn migrate_down(config: &Config) -> anyhow::Result<()> {
-    let url = config
-        .database
-        .migration_url
-        .clone()
-        .unwrap_or_else(|| config.database_url());
-    let owner = SeaStore::connect(&url, 2)
-        .await
-        .context("connecting to the database")?;
-    Migrator::down(owner.connection(), Some(1))
-        .await
-        .context("reverting the latest migration")?;
+    let url = config.database.migration_url.clone().unwrap_or_else(|| config.database_url());
+    let owner = SeaStore::connect(&url, 2).await.context("connecting to the database")?;
+    Migrator::down(owner.connection(), Some(1)).await.context("reverting the latest migration")?;
     Ok(())
 }
 
@@ -74,20 +54,11 @@ pub async fn migrate_down(config: &Config) -> anyhow::Result<()> {
 /// # Errors
 /// Unreachable database.
 pub async fn migration_status(config: &Config) -> anyhow::Result<Vec<String>> {
-    let url = config
-        .database
-        .migration_url
-        .clone()
-        .unwrap_or_else(|| config.database_url());
+    let url = config.database.migration_url.clone().unwrap_or_else(|| config.database_url());
     prepare_sqlite(&url)?;
-    let owner = SeaStore::connect(&url, 2)
-        .await
-        .context("connecting to the database")?;
+    let owner = SeaStore::connect(&url, 2).await.context("connecting to the database")?;
     let migrations = Migrator::get_migration_with_status(owner.connection()).await?;
-    Ok(migrations
-        .iter()
-        .map(|m| format!("{}\t{}", m.name(), m.status()))
-        .collect())
+    Ok(migrations.iter().map(|m| format!("{}\t{}", m.name(), m.status())).collect())
 }
 
 /// Connects the application's pool; warns (refuses in production) when RLS would not bind it.
@@ -97,9 +68,7 @@ pub async fn migration_status(config: &Config) -> anyhow::Result<Vec<String>> {
 pub async fn connect_app(config: &Config) -> anyhow::Result<SeaStore> {
     let url = config.database_url();
     prepare_sqlite(&url)?;
-    let store = SeaStore::connect(&url, config.database.max_connections)
-        .await
-        .context("connecting to the database")?;
+    let store = SeaStore::connect(&url, config.database.max_connections).await.context("connecting to the database")?;
     if store.is_postgres() {
         let isolated = tessera_migrations::check_app_role_isolated(store.connection()).await?;
         if !isolated {
@@ -137,24 +106,11 @@ impl ComponentCheck for MigrationsCheck {
         use sea_orm::{ConnectionTrait, Statement};
         let conn = self.0.connection();
         let rows = conn
-            .query_all_raw(Statement::from_string(
-                conn.get_database_backend(),
-                "SELECT version FROM seaql_migrations",
-            ))
+            .query_all_raw(Statement::from_string(conn.get_database_backend(), "SELECT version FROM seaql_migrations"))
             .await
             .map_err(|e| e.to_string())?;
-        let applied: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.try_get::<String>("", "version").ok())
-            .collect();
-        let pending = Migrator::migrations()
-            .iter()
-            .filter(|m| !applied.iter().any(|a| a == m.name()))
-            .count();
-        if pending == 0 {
-            Ok(())
-        } else {
-            Err(format!("{pending} pending migration(s)"))
-        }
+        let applied: Vec<String> = rows.iter().filter_map(|r| r.try_get::<String>("", "version").ok()).collect();
+        let pending = Migrator::migrations().iter().filter(|m| !applied.iter().any(|a| a == m.name())).count();
+        if pending == 0 { Ok(()) } else { Err(format!("{pending} pending migration(s)")) }
     }
 }

@@ -13,29 +13,16 @@ impl RedisCheck {
     /// # Errors
     /// A malformed Redis URL.
     pub fn new(url: &str) -> anyhow::Result<Self> {
-        Ok(Self {
-            client: redis::Client::open(url)?,
-        })
+        Ok(Self { client: redis::Client::open(url)? })
     }
 }
 
 #[async_trait]
 impl ComponentCheck for RedisCheck {
     async fn check(&self) -> Result<(), String> {
-        let mut conn = self
-            .client
-            .get_multiplexed_async_connection()
-            .await
-            .map_err(|e| e.to_string())?;
-        let pong: String = redis::cmd("PING")
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
-        if pong == "PONG" {
-            Ok(())
-        } else {
-            Err(format!("unexpected answer {pong}"))
-        }
+        let mut conn = self.client.get_multiplexed_async_connection().await.map_err(|e| e.to_string())?;
+        let pong: String = redis::cmd("PING").query_async(&mut conn).await.map_err(|e| e.to_string())?;
+        if pong == "PONG" { Ok(()) } else { Err(format!("unexpected answer {pong}")) }
     }
 
     /// Without Redis the server keeps serving with local adapters (SPEC §7): degraded, not down.

@@ -5,10 +5,7 @@ use std::path::PathBuf;
 use tessera_server::{Config, Sources};
 
 fn load(vars: &[(&str, &str)], dir: Option<PathBuf>) -> anyhow::Result<Config> {
-    let env = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+    let env = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     let config_dir = dir.unwrap_or_else(|| PathBuf::from("/nonexistent-tessera-config"));
     Config::load(&Sources { config_dir, env })
 }
@@ -28,14 +25,7 @@ fn embedded_defaults_match_spec() {
     assert!(!c.gateway.allow_private_upstreams);
     assert!(c.rate_limit.enabled);
     assert_eq!(c.mail.transport, "file");
-    assert_eq!(
-        (
-            c.auth.argon2_memory_kib,
-            c.auth.argon2_iterations,
-            c.auth.argon2_parallelism
-        ),
-        (19456, 2, 1)
-    );
+    assert_eq!((c.auth.argon2_memory_kib, c.auth.argon2_iterations, c.auth.argon2_parallelism), (19456, 2, 1));
 }
 
 #[test]
@@ -52,10 +42,7 @@ fn every_spec_key_is_accepted_from_the_environment() {
             ("TESSERA_AUTH__ISSUER", "https://id.example.com"),
             ("TESSERA_AUTH__AUDIENCE", "api"),
             ("TESSERA_AUTH__REFRESH_REUSE_GRACE_SECONDS", "9"),
-            (
-                "TESSERA_SECURITY__MASTER_KEY",
-                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-            ),
+            ("TESSERA_SECURITY__MASTER_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
             ("TESSERA_GATEWAY__ALLOW_PRIVATE_UPSTREAMS", "true"),
             ("TESSERA_RATE_LIMIT__ENABLED", "false"),
             ("TESSERA_MAIL__TRANSPORT", "smtp"),
@@ -84,18 +71,10 @@ fn unknown_and_invalid_keys_fail_naming_the_key() {
         ("TESSERA_SERVER__PORTT", "1", "portt"),
         ("TESSERA_NOPE", "1", "nope"),
         ("TESSERA_SERVER__PORT", "eighty", "server.port"),
-        (
-            "TESSERA_SERVER__TRUSTED_PROXIES",
-            "10.0.0.0/99",
-            "server.trusted_proxies",
-        ),
+        ("TESSERA_SERVER__TRUSTED_PROXIES", "10.0.0.0/99", "server.trusted_proxies"),
         ("TESSERA_MAIL__TRANSPORT", "pigeon", "mail.transport"),
         ("TESSERA_DATABASE__URL", "mysql://x", "database.url"),
-        (
-            "TESSERA_AUTH__SIGNING_ALGORITHM",
-            "HS256",
-            "auth.signing_algorithm",
-        ),
+        ("TESSERA_AUTH__SIGNING_ALGORITHM", "HS256", "auth.signing_algorithm"),
     ];
     for (key, value, named) in cases {
         let err = load(&[(key, value)], None).unwrap_err().to_string();
@@ -106,19 +85,11 @@ fn unknown_and_invalid_keys_fail_naming_the_key() {
 #[test]
 fn files_layer_under_the_environment() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("default.toml"),
-        "[server]\nport = 7000\nhost = \"10.1.1.1\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("default.toml"), "[server]\nport = 7000\nhost = \"10.1.1.1\"\n").unwrap();
     std::fs::write(dir.path().join("staging.toml"), "[server]\nport = 7100\n").unwrap();
     let c = load(&[("TESSERA_ENV", "staging")], Some(dir.path().into())).unwrap();
     assert_eq!((c.server.host.as_str(), c.server.port), ("10.1.1.1", 7100));
-    let c = load(
-        &[("TESSERA_ENV", "staging"), ("TESSERA_SERVER__PORT", "7200")],
-        Some(dir.path().into()),
-    )
-    .unwrap();
+    let c = load(&[("TESSERA_ENV", "staging"), ("TESSERA_SERVER__PORT", "7200")], Some(dir.path().into())).unwrap();
     assert_eq!(c.server.port, 7200);
     std::fs::write(dir.path().join("default.toml"), "[server]\nbogus = 1\n").unwrap();
     let err = load(&[], Some(dir.path().into())).unwrap_err().to_string();
@@ -127,17 +98,12 @@ fn files_layer_under_the_environment() {
 
 #[test]
 fn production_refuses_development_keys_and_cors_star() {
-    let err = load(&[("TESSERA_ENV", "production")], None)
-        .unwrap_err()
-        .to_string();
+    let err = load(&[("TESSERA_ENV", "production")], None).unwrap_err().to_string();
     assert!(err.contains("security.master_key"), "{err}");
     let err = load(
         &[
             ("TESSERA_ENV", "production"),
-            (
-                "TESSERA_SECURITY__MASTER_KEY",
-                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-            ),
+            ("TESSERA_SECURITY__MASTER_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
             ("TESSERA_CORS__ALLOWED_ORIGINS", "*"),
         ],
         None,
@@ -149,11 +115,7 @@ fn production_refuses_development_keys_and_cors_star() {
 
 #[test]
 fn empty_variables_mean_unset() {
-    let c = load(
-        &[("TESSERA_REDIS__URL", ""), ("TESSERA_DATABASE__URL", "")],
-        None,
-    )
-    .unwrap();
+    let c = load(&[("TESSERA_REDIS__URL", ""), ("TESSERA_DATABASE__URL", "")], None).unwrap();
     assert_eq!(c.redis.url, None);
     assert!(c.database_url().starts_with("sqlite://"));
 }

@@ -9,8 +9,7 @@ use tessera_auth::password::PasswordCheck;
 use tessera_domain::ports::AdminGuard;
 use tessera_domain::session::{RefreshTokenRecord, Session};
 use tessera_domain::{
-    Email, Principal, RoleName, SessionId, Slug, Tenant, TenantId, TenantStatus, User, UserId,
-    UserStatus,
+    Email, Principal, RoleName, SessionId, Slug, Tenant, TenantId, TenantStatus, User, UserId, UserStatus,
 };
 use uuid::Uuid;
 
@@ -80,11 +79,7 @@ impl AuthService {
             self.core.passwords.dummy_verify(input.password).await?;
             return Err(ServiceError::Unauthenticated);
         };
-        let check = self
-            .core
-            .passwords
-            .verify(input.password.clone(), user.password_hash.clone())
-            .await?;
+        let check = self.core.passwords.verify(input.password.clone(), user.password_hash.clone()).await?;
         let PasswordCheck::Valid { needs_rehash } = check else {
             return Err(ServiceError::Unauthenticated);
         };
@@ -97,12 +92,8 @@ impl AuthService {
         }
         user.last_login_at = Some(now);
         user.updated_at = now;
-        repos
-            .users
-            .update(tenant.id, &user, AdminGuard::None)
-            .await?;
-        self.start_session(&user, input.ip, input.user_agent, vec!["pwd".into()])
-            .await
+        repos.users.update(tenant.id, &user, AdminGuard::None).await?;
+        self.start_session(&user, input.ip, input.user_agent, vec!["pwd".into()]).await
     }
 
     async fn start_session(
@@ -112,10 +103,12 @@ impl AuthService {
         user_agent: Option<String>,
         amr: Vec<String>,
     ) -> ServiceResult<TokenPair> {
-        let cfg = &self.core.config;
+        let ctx = self.core.tenant_context(user.tenant_id).await?;
+        let settings = &ctx.settings;
         let now = self.core.clock.now();
-        let refresh_ttl =
-            ChronoDuration::from_std(cfg.refresh_token_ttl).map_err(ServiceError::internal)?;
+        let hours = u64::from(settings.sessions.absolute_timeout_hours);
+        let refresh_secs = settings.tokens.refresh_ttl_seconds.min(hours * 3600);
+        let refresh_ttl = ChronoDuration::seconds(i64::try_from(refresh_secs).map_err(ServiceError::internal)?);
         let session = Session {
             id: SessionId(self.core.ids.new_id()),
             tenant_id: user.tenant_id,
@@ -139,23 +132,16 @@ impl AuthService {
             expires_at: now + refresh_ttl,
             used_at: None,
         };
-        self.core
-            .repos
-            .sessions
-            .create(user.tenant_id, &session, &record)
-            .await?;
-        let access_token = self.issue_access_token(user, &session)?;
-        Ok(TokenPair {
-            access_token,
-            refresh_token,
-            expires_in: cfg.access_token_ttl.as_secs(),
-        })
+        self.core.repos.sessions.create(user.tenant_id, &session, &record).await?;
+        let access_ttl = settings.tokens.access_ttl_seconds;
+        let access_token = self.issue_access_token(user, &session, access_ttl)?;
+        Ok(TokenPair { access_token, refresh_token, expires_in: access_ttl })
     }
 
-    fn issue_access_token(&self, user: &User, session: &Session) -> ServiceResult<String> {
+    fn issue_access_token(&self, user: &User, session: &Session, ttl_seconds: u64) -> ServiceResult<String> {
         let cfg = &self.core.config;
         let iat = self.core.clock.now().timestamp();
-        let ttl = i64::try_from(cfg.access_token_ttl.as_secs()).map_err(ServiceError::internal)?;
+        let ttl = i64::try_from(ttl_seconds).map_err(ServiceError::internal)?;
         let claims = AccessClaims {
             iss: cfg.issuer.clone(),
             sub: user.id.to_string(),
@@ -169,21 +155,14 @@ impl AuthService {
             sid: Some(session.id.to_string()),
             amr: session.amr.clone(),
         };
-        self.keys
-            .ring()?
-            .sign_access_token(&claims)
-            .map_err(ServiceError::internal)
+        self.keys.ring()?.sign_access_token(&claims).map_err(ServiceError::internal)
     }
 
     /// Verifies a bearer access token and builds the caller's principal. A super_admin may
     /// act inside another tenant through `act_as` (the `X-Tenant-Id` header); anyone else
     /// naming a tenant other than their token's gets 403.
     #[tracing::instrument(skip_all)]
-    pub async fn authenticate(
-        &self,
-        token: &str,
-        act_as: Option<TenantId>,
-    ) -> ServiceResult<Principal> {
+    pub async fn authenticate(&self, token: &str, act_as: Option<TenantId>) -> ServiceResult<Principal> {
         let cfg = &self.core.config;
         let validation = TokenValidation {
             issuer: cfg.issuer.clone(),
@@ -208,50 +187,34 @@ impl AuthService {
                 t
             }
             Some(t) if t != home => {
-                return Err(ServiceError::ForbiddenAction(
-                    "X-Tenant-Id names another tenant than the token".into(),
-                ));
+                return Err(ServiceError::ForbiddenAction("X-Tenant-Id names another tenant than the token".into()));
             }
             _ => home,
         };
         let permissions = role.built_in_permissions().unwrap_or_default();
-        Ok(Principal {
-            tenant_id,
-            home_tenant_id: home,
-            user_id,
-            role,
-            permissions,
-            session_id,
-        })
+        Ok(Principal { tenant_id, home_tenant_id: home, user_id, role, permissions, session_id })
     }
 
-    /// Suspended → 403 `tenant_suspended`; deleted or unknown → 401.
+    /// Suspended → 403 `tenant_suspended`; deleted or unknown → 401. Answered from the
+    /// tenant cache (no database round trip on the hot path).
     async fn check_tenant_live(&self, id: TenantId) -> ServiceResult<()> {
-        match self.core.repos.tenants.get(id).await {
-            Ok(t) if t.status == TenantStatus::Active => Ok(()),
-            Ok(t) if t.status == TenantStatus::Suspended => Err(ServiceError::TenantSuspended),
-            Ok(_) | Err(tessera_domain::RepoError::NotFound) => Err(ServiceError::Unauthenticated),
-            Err(e) => Err(e.into()),
+        match self.core.tenant_context(id).await {
+            Ok(ctx) if ctx.tenant.status == TenantStatus::Active => Ok(()),
+            Ok(ctx) if ctx.tenant.status == TenantStatus::Suspended => Err(ServiceError::TenantSuspended),
+            Ok(_) | Err(ServiceError::NotFound) => Err(ServiceError::Unauthenticated),
+            Err(e) => Err(e),
         }
     }
 
     pub async fn me(&self, principal: &Principal) -> ServiceResult<Me> {
         let repos = &self.core.repos;
-        let user = match repos
-            .users
-            .get(principal.home_tenant_id, principal.user_id)
-            .await
-        {
+        let user = match repos.users.get(principal.home_tenant_id, principal.user_id).await {
             Ok(u) => u,
             Err(tessera_domain::RepoError::NotFound) => return Err(ServiceError::Unauthenticated),
             Err(e) => return Err(e.into()),
         };
         let tenant = repos.tenants.get(principal.tenant_id).await?;
-        Ok(Me {
-            user,
-            tenant,
-            principal: principal.clone(),
-        })
+        Ok(Me { user, tenant, principal: principal.clone() })
     }
 
     /// The public JWKS document (`/.well-known/jwks.json`).

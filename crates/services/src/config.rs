@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 use tessera_auth::password::Argon2Params;
+use tessera_domain::settings::{SettingsBounds, TenantSettings};
 
 #[derive(Debug, Clone)]
 pub struct CoreConfig {
@@ -9,16 +10,18 @@ pub struct CoreConfig {
     pub issuer: String,
     /// `aud` of every token (SPEC §1 `auth.audience`).
     pub audience: String,
-    pub access_token_ttl: Duration,
-    pub refresh_token_ttl: Duration,
     /// Leeway for `exp`/`nbf` checks (SPEC §6.2: 30 s).
     pub leeway: Duration,
     pub argon2: Argon2Params,
     /// How many Argon2 computations may run at once (default: the number of cores).
     pub max_concurrent_hashes: usize,
-    /// Minimum and maximum password length until per-tenant policies exist.
-    pub password_min_length: usize,
-    pub password_max_length: usize,
+    /// The platform defaults of every tenant's settings (configuration `[tenant_defaults]`).
+    pub platform_settings: TenantSettings,
+    /// Limits no tenant override may exceed.
+    pub bounds: SettingsBounds,
+    /// Safety net for the tenant cache: entries are reloaded after this even without an
+    /// invalidation message.
+    pub tenant_cache_ttl: Duration,
 }
 
 impl Default for CoreConfig {
@@ -26,15 +29,12 @@ impl Default for CoreConfig {
         Self {
             issuer: "http://127.0.0.1:8080".into(),
             audience: "tessera".into(),
-            access_token_ttl: Duration::from_secs(15 * 60),
-            refresh_token_ttl: Duration::from_secs(7 * 24 * 3600),
             leeway: Duration::from_secs(30),
             argon2: Argon2Params::default(),
-            max_concurrent_hashes: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
-            password_min_length: 12,
-            password_max_length: 128,
+            max_concurrent_hashes: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            platform_settings: TenantSettings::default(),
+            bounds: SettingsBounds { max_access_ttl_seconds: 3600, max_refresh_ttl_seconds: 30 * 24 * 3600 },
+            tenant_cache_ttl: Duration::from_secs(60),
         }
     }
 }

@@ -26,30 +26,19 @@ impl SigningKeys {
         clock: &dyn Clock,
     ) -> ServiceResult<Self> {
         let mut stored = store.list().await?;
-        if !stored
-            .iter()
-            .any(|k| k.retired_at.is_none() && k.algorithm == algorithm)
-        {
-            let key = generate_signing_key(algorithm, &master, clock.now())
-                .map_err(ServiceError::internal)?;
+        if !stored.iter().any(|k| k.retired_at.is_none() && k.algorithm == algorithm) {
+            let key = generate_signing_key(algorithm, &master, clock.now()).map_err(ServiceError::internal)?;
             store.insert(&key).await?;
             tracing::info!(kid = %key.kid, alg = algorithm.as_str(), "created a signing key");
             stored = store.list().await?;
         }
         let ring = KeyRing::from_stored(&stored, &master).map_err(ServiceError::internal)?;
-        Ok(Self {
-            ring: Arc::new(RwLock::new(Arc::new(ring))),
-            master: Arc::new(master),
-            store,
-        })
+        Ok(Self { ring: Arc::new(RwLock::new(Arc::new(ring))), master: Arc::new(master), store })
     }
 
     /// The current key ring (cheap: an `Arc` clone).
     pub fn ring(&self) -> ServiceResult<Arc<KeyRing>> {
-        self.ring
-            .read()
-            .map(|r| Arc::clone(&r))
-            .map_err(|_| ServiceError::Internal("key ring lock poisoned".into()))
+        self.ring.read().map(|r| Arc::clone(&r)).map_err(|_| ServiceError::Internal("key ring lock poisoned".into()))
     }
 
     /// Re-reads the stored keys (a rotation by another replica or by `tessera keys rotate`).
@@ -59,10 +48,7 @@ impl SigningKeys {
     pub async fn reload(&self) -> ServiceResult<()> {
         let stored = self.store.list().await?;
         let ring = KeyRing::from_stored(&stored, &self.master).map_err(ServiceError::internal)?;
-        let mut guard = self
-            .ring
-            .write()
-            .map_err(|_| ServiceError::Internal("key ring lock poisoned".into()))?;
+        let mut guard = self.ring.write().map_err(|_| ServiceError::Internal("key ring lock poisoned".into()))?;
         *guard = Arc::new(ring);
         Ok(())
     }

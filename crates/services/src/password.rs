@@ -18,31 +18,17 @@ impl PasswordWorker {
     /// Invalid Argon2 parameters.
     pub fn new(params: Argon2Params, max_concurrent: usize) -> ServiceResult<Self> {
         let hasher = PasswordHasher::new(params).map_err(ServiceError::internal)?;
-        Ok(Self {
-            hasher,
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
-        })
+        Ok(Self { hasher, permits: Arc::new(Semaphore::new(max_concurrent.max(1))) })
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
-    ) -> ServiceResult<T> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(ServiceError::internal)?;
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce(&PasswordHasher) -> T + Send + 'static) -> ServiceResult<T> {
+        let _permit = self.permits.acquire().await.map_err(ServiceError::internal)?;
         let hasher = self.hasher.clone();
-        tokio::task::spawn_blocking(move || f(&hasher))
-            .await
-            .map_err(ServiceError::internal)
+        tokio::task::spawn_blocking(move || f(&hasher)).await.map_err(ServiceError::internal)
     }
 
     pub async fn hash(&self, password: String) -> ServiceResult<String> {
-        self.run(move |h| h.hash(&password))
-            .await?
-            .map_err(ServiceError::internal)
+        self.run(move |h| h.hash(&password)).await?.map_err(ServiceError::internal)
     }
 
     pub async fn verify(&self, password: String, phc: String) -> ServiceResult<PasswordCheck> {

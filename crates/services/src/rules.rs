@@ -1,34 +1,25 @@
 //! Authorization and input rules shared by the services (SPEC §5).
 
 use crate::{ServiceError, ServiceResult};
+use tessera_domain::settings::PasswordPolicy;
 use tessera_domain::{FieldError, Permission, Principal, RoleName, TenantId};
 
 /// 403 naming `p` unless the caller holds it.
 pub(crate) fn require(principal: &Principal, p: Permission) -> ServiceResult<()> {
-    if principal.has(p) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden { missing: p })
-    }
+    if principal.has(p) { Ok(()) } else { Err(ServiceError::Forbidden { missing: p }) }
 }
 
 /// 404 unless the caller may see data of `tenant` at all: ids of other tenants cannot be
 /// probed (SPEC §2).
 pub(crate) fn reach(principal: &Principal, tenant: TenantId) -> ServiceResult<()> {
-    if principal.can_reach(tenant) {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound)
-    }
+    if principal.can_reach(tenant) { Ok(()) } else { Err(ServiceError::NotFound) }
 }
 
 pub(crate) fn require_super_admin(principal: &Principal) -> ServiceResult<()> {
     if principal.is_super_admin() {
         Ok(())
     } else {
-        Err(ServiceError::ForbiddenAction(
-            "this action needs the super_admin role".into(),
-        ))
+        Err(ServiceError::ForbiddenAction("this action needs the super_admin role".into()))
     }
 }
 
@@ -41,16 +32,11 @@ pub(crate) fn check_grantable(principal: &Principal, role: &str) -> ServiceResul
         return if principal.is_super_admin() {
             Ok(role)
         } else {
-            Err(ServiceError::ForbiddenAction(
-                "only a super_admin can grant super_admin".into(),
-            ))
+            Err(ServiceError::ForbiddenAction("only a super_admin can grant super_admin".into()))
         };
     }
     let Some(perms) = role.built_in_permissions() else {
-        return Err(ServiceError::field(
-            "role",
-            format!("unknown role `{}`", role.as_str()),
-        ));
+        return Err(ServiceError::field("role", format!("unknown role `{}`", role.as_str())));
     };
     if let Some(missing) = perms.into_iter().find(|p| !principal.has(*p)) {
         return Err(ServiceError::Forbidden { missing });
@@ -58,25 +44,30 @@ pub(crate) fn check_grantable(principal: &Principal, role: &str) -> ServiceResul
     Ok(role)
 }
 
-/// Length rules for a new password (the full per-tenant policy reads tenant settings).
-pub(crate) fn check_password(
-    field: &str,
-    password: &str,
-    min: usize,
-    max: usize,
-) -> Result<(), FieldError> {
+/// The tenant's password policy: length and character classes. (Strength, history,
+/// breached-password and containment checks arrive with the password lifecycle.)
+pub(crate) fn check_password(field: &str, password: &str, policy: &PasswordPolicy) -> Result<(), FieldError> {
     let len = password.chars().count();
+    let (min, max) = (policy.min_length as usize, policy.max_length as usize);
     if len < min {
-        return Err(FieldError::new(
-            field,
-            format!("must be at least {min} characters"),
-        ));
+        return Err(FieldError::new(field, format!("must be at least {min} characters")));
     }
     if len > max {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+    }
+    if policy.require_classes {
+        let classes = [
+            password.chars().any(char::is_lowercase),
+            password.chars().any(char::is_uppercase),
+            password.chars().any(|c| c.is_ascii_digit()),
+            password.chars().any(|c| !c.is_alphanumeric()),
+        ];
+        if classes.contains(&false) {
+            return Err(FieldError::new(
+                field,
+                "must contain a lower-case letter, an upper-case letter, a digit and a symbol",
+            ));
+        }
     }
     Ok(())
 }
@@ -84,12 +75,8 @@ pub(crate) fn check_password(
 /// A display name: 1–200 characters, not blank, no control characters.
 pub(crate) fn check_name(field: &str, name: &str) -> Result<String, FieldError> {
     let trimmed = name.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > 200 || trimmed.chars().any(char::is_control)
-    {
-        return Err(FieldError::new(
-            field,
-            "must be 1 to 200 characters without control characters",
-        ));
+    if trimmed.is_empty() || trimmed.chars().count() > 200 || trimmed.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "must be 1 to 200 characters without control characters"));
     }
     Ok(trimmed.to_owned())
 }
@@ -118,10 +105,6 @@ impl Errors {
     }
 
     pub(crate) fn finish(self) -> ServiceResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ServiceError::Validation(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(ServiceError::Validation(self.0)) }
     }
 }

@@ -5,8 +5,8 @@ use crate::rules::{Errors, check_grantable, check_name, check_password, require}
 use crate::{Core, ServiceError, ServiceResult};
 use tessera_domain::ports::AdminGuard;
 use tessera_domain::{
-    Email, FieldError, Page, PageRequest, Permission, Principal, RepoError, RoleName, TenantId,
-    User, UserId, UserStatus,
+    Email, FieldError, Page, PageRequest, Permission, Principal, RepoError, RoleName, TenantId, User, UserId,
+    UserStatus,
 };
 
 #[derive(Debug, Clone)]
@@ -61,9 +61,9 @@ fn user_conflict(e: RepoError) -> ServiceError {
         RepoError::Conflict(what) if what == "email" => {
             ServiceError::Conflict("a user with this email already exists in the tenant".into())
         }
-        RepoError::Conflict(what) if what == "last_admin" => ServiceError::Conflict(
-            "the last admin of a tenant cannot be demoted, disabled or deleted".into(),
-        ),
+        RepoError::Conflict(what) if what == "last_admin" => {
+            ServiceError::Conflict("the last admin of a tenant cannot be demoted, disabled or deleted".into())
+        }
         other => other.into(),
     }
 }
@@ -80,16 +80,11 @@ impl UserService {
     #[tracing::instrument(skip_all, fields(tenant_id = %principal.tenant_id))]
     pub async fn create(&self, principal: &Principal, input: NewUserInput) -> ServiceResult<User> {
         require(principal, Permission::UsersWrite)?;
-        let cfg = &self.core.config;
+        let ctx = self.core.tenant_context(principal.tenant_id).await?;
         let mut errors = Errors::default();
         let email = errors.check(email_field("email", &input.email));
         let full_name = errors.check(check_name("full_name", &input.full_name));
-        errors.check(check_password(
-            "password",
-            &input.password,
-            cfg.password_min_length,
-            cfg.password_max_length,
-        ));
+        errors.check(check_password("password", &input.password, &ctx.settings.password_policy));
         // Grant rules answer 403 before field errors only when the fields are otherwise fine.
         let role = match check_grantable(principal, &input.role) {
             Ok(r) => Some(r),
@@ -104,28 +99,16 @@ impl UserService {
             return Err(ServiceError::Internal("validated values missing".into()));
         };
         let tenant = principal.tenant_id;
-        if self
-            .core
-            .repos
-            .users
-            .find_by_email(tenant, &email)
-            .await?
-            .is_some()
-        {
-            return Err(ServiceError::Conflict(
-                "a user with this email already exists in the tenant".into(),
-            ));
+        if self.core.repos.users.find_by_email(tenant, &email).await?.is_some() {
+            return Err(ServiceError::Conflict("a user with this email already exists in the tenant".into()));
         }
         let hash = self.core.passwords.hash(input.password).await?;
         let mut user = build_user(&self.core, tenant, email, full_name, role, hash);
         user.require_password_change = input.require_password_change;
-        self.core
-            .repos
-            .users
-            .insert(tenant, &user)
-            .await
-            .map_err(user_conflict)?;
+        self.core.repos.users.insert(tenant, &user).await.map_err(user_conflict)?;
         tracing::info!(user_id = %user.id, "user created");
+        let data = serde_json::json!({ "user_id": user.id, "role": user.role });
+        self.core.record("user.created", tenant, Some(principal.user_id), data).await;
         Ok(user)
     }
 
@@ -134,34 +117,15 @@ impl UserService {
         if principal.user_id != id {
             require(principal, Permission::UsersRead)?;
         }
-        self.core
-            .repos
-            .users
-            .get(principal.tenant_id, id)
-            .await
-            .map_err(Into::into)
+        self.core.repos.users.get(principal.tenant_id, id).await.map_err(Into::into)
     }
 
-    pub async fn list(
-        &self,
-        principal: &Principal,
-        page: PageRequest,
-    ) -> ServiceResult<Page<User>> {
+    pub async fn list(&self, principal: &Principal, page: PageRequest) -> ServiceResult<Page<User>> {
         require(principal, Permission::UsersRead)?;
-        self.core
-            .repos
-            .users
-            .list(principal.tenant_id, page)
-            .await
-            .map_err(Into::into)
+        self.core.repos.users.list(principal.tenant_id, page).await.map_err(Into::into)
     }
 
-    pub async fn patch(
-        &self,
-        principal: &Principal,
-        id: UserId,
-        patch: UserPatch,
-    ) -> ServiceResult<User> {
+    pub async fn patch(&self, principal: &Principal, id: UserId, patch: UserPatch) -> ServiceResult<User> {
         require(principal, Permission::UsersWrite)?;
         let mut user = self.core.repos.users.get(principal.tenant_id, id).await?;
         let mut errors = Errors::default();
@@ -180,12 +144,7 @@ impl UserService {
     }
 
     /// `PUT /users/{id}/role`: grant rules, then the last-admin rule.
-    pub async fn set_role(
-        &self,
-        principal: &Principal,
-        id: UserId,
-        role: &str,
-    ) -> ServiceResult<User> {
+    pub async fn set_role(&self, principal: &Principal, id: UserId, role: &str) -> ServiceResult<User> {
         require(principal, Permission::UsersWrite)?;
         let role = check_grantable(principal, role)?;
         let mut user = self.core.repos.users.get(principal.tenant_id, id).await?;
@@ -217,24 +176,16 @@ impl UserService {
         if principal.user_id == id {
             return Err(ServiceError::Conflict("you cannot delete yourself".into()));
         }
-        self.core
-            .repos
-            .users
-            .delete(principal.tenant_id, id, AdminGuard::KeepOne)
-            .await
-            .map_err(user_conflict)?;
+        self.core.repos.users.delete(principal.tenant_id, id, AdminGuard::KeepOne).await.map_err(user_conflict)?;
         tracing::info!(user_id = %id, "user deleted");
+        let data = serde_json::json!({ "user_id": id });
+        self.core.record("user.deleted", principal.tenant_id, Some(principal.user_id), data).await;
         Ok(())
     }
 
     async fn write(&self, mut user: User, guard: AdminGuard) -> ServiceResult<User> {
         user.updated_at = self.core.clock.now();
-        self.core
-            .repos
-            .users
-            .update(user.tenant_id, &user, guard)
-            .await
-            .map_err(user_conflict)?;
+        self.core.repos.users.update(user.tenant_id, &user, guard).await.map_err(user_conflict)?;
         Ok(user)
     }
 }

@@ -7,21 +7,13 @@ use tessera_services::auth::LoginInput;
 use tessera_testkit::fixtures::{self, PASSWORD};
 
 fn login_input(email: &str, password: &str, slug: &str) -> LoginInput {
-    LoginInput {
-        email: email.into(),
-        password: password.into(),
-        tenant_slug: slug.into(),
-        ip: None,
-        user_agent: None,
-    }
+    LoginInput { email: email.into(), password: password.into(), tenant_slug: slug.into(), ip: None, user_agent: None }
 }
 
 fn claims_of(token: &str) -> AccessClaims {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -37,10 +29,7 @@ async fn every_login_failure_is_the_same_unauthenticated() {
         login_input("not an email", PASSWORD, "acme"),
     ];
     for case in cases {
-        assert!(matches!(
-            s.auth.login(case).await,
-            Err(ServiceError::Unauthenticated)
-        ));
+        assert!(matches!(s.auth.login(case).await, Err(ServiceError::Unauthenticated)));
     }
 }
 
@@ -66,33 +55,17 @@ async fn login_issues_spec_claims_and_an_opaque_refresh_token() {
 fn token_header(token: &str) -> serde_json::Value {
     use base64::Engine;
     let h = token.split('.').next().unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(h)
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
 }
 
 #[tokio::test]
 async fn garbage_and_tampered_tokens_are_unauthenticated() {
     let s = fixtures::in_memory().await;
     let f = fixtures::register_tenant(&s, "acme").await;
-    assert!(matches!(
-        s.auth.authenticate("garbage", None).await,
-        Err(ServiceError::Unauthenticated)
-    ));
-    let mut parts: Vec<String> = f
-        .tokens
-        .access_token
-        .split('.')
-        .map(str::to_owned)
-        .collect();
+    assert!(matches!(s.auth.authenticate("garbage", None).await, Err(ServiceError::Unauthenticated)));
+    let mut parts: Vec<String> = f.tokens.access_token.split('.').map(str::to_owned).collect();
     parts[1] = parts[1].chars().rev().collect();
-    assert!(matches!(
-        s.auth.authenticate(&parts.join("."), None).await,
-        Err(ServiceError::Unauthenticated)
-    ));
+    assert!(matches!(s.auth.authenticate(&parts.join("."), None).await, Err(ServiceError::Unauthenticated)));
 }
 
 #[tokio::test]
@@ -100,10 +73,7 @@ async fn tokens_of_another_deployment_are_refused() {
     let a = fixtures::in_memory().await;
     let b = fixtures::in_memory().await;
     let f = fixtures::register_tenant(&a, "acme").await;
-    assert!(matches!(
-        b.auth.authenticate(&f.tokens.access_token, None).await,
-        Err(ServiceError::Unauthenticated)
-    ));
+    assert!(matches!(b.auth.authenticate(&f.tokens.access_token, None).await, Err(ServiceError::Unauthenticated)));
 }
 
 #[tokio::test]
@@ -124,8 +94,5 @@ async fn jwks_publishes_the_signing_key() {
     let jwks = s.auth.jwks().unwrap();
     let kid = token_header(&f.tokens.access_token)["kid"].clone();
     let keys = jwks["keys"].as_array().unwrap();
-    assert!(
-        keys.iter()
-            .any(|k| k["kid"] == kid && k["alg"] == "EdDSA" && k["use"] == "sig")
-    );
+    assert!(keys.iter().any(|k| k["kid"] == kid && k["alg"] == "EdDSA" && k["use"] == "sig"));
 }

@@ -37,9 +37,7 @@ pub enum TestBackend {
 
 /// The owner/superuser URL from `TESSERA_TEST_DATABASE_URL`, if set.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var(TEST_DATABASE_URL)
-        .ok()
-        .filter(|url| !url.trim().is_empty())
+    std::env::var(TEST_DATABASE_URL).ok().filter(|url| !url.trim().is_empty())
 }
 
 /// A fresh migrated SQLite database in a file under the temp dir. The file stays there;
@@ -51,10 +49,7 @@ pub async fn sqlite_store() -> SeaStore {
 /// A fresh migrated SQLite database whose files are removed when it is dropped.
 pub async fn sqlite_test_db() -> SqliteTestDb {
     let path = sqlite_path();
-    SqliteTestDb {
-        store: open_sqlite(&path).await,
-        path,
-    }
+    SqliteTestDb { store: open_sqlite(&path).await, path }
 }
 
 fn sqlite_path() -> PathBuf {
@@ -63,12 +58,8 @@ fn sqlite_path() -> PathBuf {
 
 async fn open_sqlite(path: &std::path::Path) -> SeaStore {
     let url = format!("sqlite://{}?mode=rwc", path.display());
-    let store = SeaStore::connect(&url, TEST_POOL_SIZE)
-        .await
-        .expect("open the SQLite test database");
-    Migrator::up(store.connection(), None)
-        .await
-        .expect("migrate the SQLite test database");
+    let store = SeaStore::connect(&url, TEST_POOL_SIZE).await.expect("open the SQLite test database");
+    Migrator::up(store.connection(), None).await.expect("migrate the SQLite test database");
     store
 }
 
@@ -104,9 +95,7 @@ pub struct PgTestDb {
 
 impl std::fmt::Debug for PgTestDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgTestDb")
-            .field("database", &self.database)
-            .finish_non_exhaustive()
+        f.debug_struct("PgTestDb").field("database", &self.database).finish_non_exhaustive()
     }
 }
 
@@ -114,15 +103,10 @@ impl std::fmt::Debug for PgTestDb {
 pub async fn postgres_store() -> Option<PgTestDb> {
     let admin_url = postgres_admin_url()?;
     let database = format!("tessera_t_{}", Uuid::new_v4().simple());
-    let admin = SeaStore::connect(&admin_url, 1)
-        .await
-        .expect("connect to TESSERA_TEST_DATABASE_URL");
+    let admin = SeaStore::connect(&admin_url, 1).await.expect("connect to TESSERA_TEST_DATABASE_URL");
     run(&admin, &format!(r#"CREATE DATABASE "{database}""#)).await;
     // From here on a panic still drops the database.
-    let dropper = DropDatabase {
-        admin_url: admin_url.clone(),
-        database: database.clone(),
-    };
+    let dropper = DropDatabase { admin_url: admin_url.clone(), database: database.clone() };
     // Roles are cluster-wide and tests run concurrently: creating one that another test
     // just created raises duplicate_object, or unique_violation when both race the catalog.
     run(
@@ -135,36 +119,18 @@ pub async fn postgres_store() -> Option<PgTestDb> {
         ),
     )
     .await;
-    run(
-        &admin,
-        &format!(r#"GRANT CONNECT ON DATABASE "{database}" TO {APP_ROLE}"#),
-    )
-    .await;
+    run(&admin, &format!(r#"GRANT CONNECT ON DATABASE "{database}" TO {APP_ROLE}"#)).await;
     close(admin).await;
 
     let owner_url = database_url(&admin_url, &database, None);
-    let owner = SeaStore::connect(&owner_url, 1)
-        .await
-        .expect("connect to the test database as its owner");
-    Migrator::up(owner.connection(), None)
-        .await
-        .expect("migrate the PostgreSQL test database");
-    grant_app_role(owner.connection(), APP_ROLE)
-        .await
-        .expect("grant the application role");
+    let owner = SeaStore::connect(&owner_url, 1).await.expect("connect to the test database as its owner");
+    Migrator::up(owner.connection(), None).await.expect("migrate the PostgreSQL test database");
+    grant_app_role(owner.connection(), APP_ROLE).await.expect("grant the application role");
     close(owner).await;
 
     let app_url = database_url(&admin_url, &database, Some(APP_ROLE));
-    let store = SeaStore::connect(&app_url, TEST_POOL_SIZE)
-        .await
-        .expect("connect as the application role");
-    Some(PgTestDb {
-        store,
-        owner_url,
-        app_url,
-        database,
-        _dropper: dropper,
-    })
+    let store = SeaStore::connect(&app_url, TEST_POOL_SIZE).await.expect("connect as the application role");
+    Some(PgTestDb { store, owner_url, app_url, database, _dropper: dropper })
 }
 
 async fn run(store: &SeaStore, sql: &str) {
@@ -200,29 +166,16 @@ impl Drop for DropDatabase {
             eprintln!("kept test database {}", self.database);
             return;
         }
-        let (url, sql) = (
-            self.admin_url.clone(),
-            format!(
-                r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#,
-                self.database
-            ),
-        );
+        let (url, sql) =
+            (self.admin_url.clone(), format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.database));
         // Drop runs inside (or after) the test's runtime, which cannot be blocked on: use
         // a runtime of our own on a thread of our own.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
             runtime.block_on(async {
-                let admin = SeaStore::connect(&url, 1)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let result = admin
-                    .connection()
-                    .execute_unprepared(&sql)
-                    .await
-                    .map_err(|e| e.to_string());
+                let admin = SeaStore::connect(&url, 1).await.map_err(|e| e.to_string())?;
+                let result = admin.connection().execute_unprepared(&sql).await.map_err(|e| e.to_string());
                 close(admin).await;
                 result.map(drop)
             })
@@ -242,18 +195,12 @@ pub struct TestRepositories {
 
 impl TestRepositories {
     pub fn new(repos: Repositories) -> Self {
-        Self {
-            repos,
-            _keep_alive: None,
-        }
+        Self { repos, _keep_alive: None }
     }
 
     /// Repositories that stay valid only while `owner` lives (a test database guard).
     pub fn owned_by(repos: Repositories, owner: impl Any + Send + Sync) -> Self {
-        Self {
-            repos,
-            _keep_alive: Some(Box::new(owner)),
-        }
+        Self { repos, _keep_alive: Some(Box::new(owner)) }
     }
 }
 
@@ -266,9 +213,7 @@ impl From<Repositories> for TestRepositories {
 /// Fresh, empty repositories on `backend`; `None` for PostgreSQL when it is not configured.
 pub async fn test_repositories(backend: TestBackend) -> Option<TestRepositories> {
     match backend {
-        TestBackend::Memory => Some(TestRepositories::new(
-            tessera_repository::memory::repositories(),
-        )),
+        TestBackend::Memory => Some(TestRepositories::new(tessera_repository::memory::repositories())),
         TestBackend::Sqlite => {
             let db = sqlite_test_db().await;
             Some(TestRepositories::owned_by(db.store.repositories(), db))
@@ -287,10 +232,7 @@ mod tests {
     #[test]
     fn database_url_swaps_database_and_user() {
         let url = "postgres://postgres:secret@127.0.0.1:5432/postgres?sslmode=disable";
-        assert_eq!(
-            database_url(url, "t1", None),
-            "postgres://postgres:secret@127.0.0.1:5432/t1?sslmode=disable"
-        );
+        assert_eq!(database_url(url, "t1", None), "postgres://postgres:secret@127.0.0.1:5432/t1?sslmode=disable");
         assert_eq!(
             database_url(url, "t1", Some("tessera_app")),
             "postgres://tessera_app@127.0.0.1:5432/t1?sslmode=disable"

@@ -1,65 +1,86 @@
 //! Fixtures for service, frontend and end-to-end tests: the whole core on any
-#![allow(
-    clippy::expect_used,
-    reason = "fixtures fail loudly: a broken setup is a failed test"
-)]
+#![allow(clippy::expect_used, reason = "fixtures fail loudly: a broken setup is a failed test")]
 //! `Repositories`, with cheap Argon2 parameters, and helpers that register tenants and log in.
 
 use std::sync::Arc;
 use tessera_auth::keys::MasterKey;
 use tessera_auth::password::Argon2Params;
-use tessera_domain::ports::{Repositories, SystemClock, UuidV7Generator};
+use tessera_domain::ports::{InvalidationBus, Repositories, SystemClock, UuidV7Generator};
 use tessera_domain::signing::SigningAlgorithm;
 use tessera_domain::{Principal, Tenant, User};
+use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus};
 use tessera_services::auth::{LoginInput, TokenPair};
 use tessera_services::tenants::RegisterInput;
-use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SigningKeys};
+use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SigningKeys, TenantCache};
 
 /// A password every fixture user has; long enough for the default policy.
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// Core settings for tests: real Argon2id, but at parameters that take a millisecond.
 pub fn fast_config() -> CoreConfig {
-    CoreConfig {
-        argon2: Argon2Params {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        },
-        ..CoreConfig::default()
-    }
+    CoreConfig { argon2: Argon2Params { memory_kib: 1024, iterations: 1, parallelism: 1 }, ..CoreConfig::default() }
 }
 
-/// The whole core on `repos` with a fresh master key.
+/// The whole core on `repos` with a fresh master key, an in-process invalidation bus and
+/// an event sink the test can read.
 ///
 /// # Panics
 /// When the core cannot be built (a broken test setup).
 pub async fn services_on(repos: Repositories) -> Services {
+    let master = MasterKey::generate().expect("master key");
+    build(repos, Arc::new(MemoryInvalidationBus::new()), Arc::new(MemoryEventSink::new(1000)), master).await
+}
+
+/// The core on explicit parts: two `Services` sharing `repos`, `bus` and `master` behave
+/// like two replicas of one deployment.
+///
+/// # Panics
+/// When the core cannot be built.
+pub async fn build(
+    repos: Repositories,
+    bus: Arc<dyn InvalidationBus>,
+    events: Arc<MemoryEventSink>,
+    master: MasterKey,
+) -> Services {
     let config = fast_config();
     let passwords = PasswordWorker::new(config.argon2, 4).expect("argon2 params");
     let clock = Arc::new(SystemClock);
-    let master = MasterKey::generate().expect("master key");
-    let keys = SigningKeys::load_or_create(
-        repos.signing_keys.clone(),
-        master,
-        SigningAlgorithm::EdDSA,
-        clock.as_ref(),
-    )
-    .await
-    .expect("signing keys");
+    let keys = SigningKeys::load_or_create(repos.signing_keys.clone(), master, SigningAlgorithm::EdDSA, clock.as_ref())
+        .await
+        .expect("signing keys");
+    let tenant_cache = TenantCache::new(config.tenant_cache_ttl);
     let core = Core {
         repos,
         clock,
         ids: Arc::new(UuidV7Generator),
         passwords,
         config: Arc::new(config),
+        bus,
+        events,
+        tenant_cache,
     };
-    Services::new(core, keys)
+    let services = Services::new(core, keys);
+    services.subscribe_invalidations().await.expect("subscribe");
+    services
 }
 
 /// `Services::in_memory()`: the core on memory adapters, for tests and embedding.
 pub async fn in_memory() -> Services {
     services_on(tessera_repository::memory::repositories()).await
+}
+
+/// The in-memory core and the sink its domain events go to.
+pub async fn in_memory_with_events() -> (Services, Arc<MemoryEventSink>) {
+    let events = Arc::new(MemoryEventSink::new(1000));
+    let master = MasterKey::generate().expect("master key");
+    let s = build(
+        tessera_repository::memory::repositories(),
+        Arc::new(MemoryInvalidationBus::new()),
+        events.clone(),
+        master,
+    )
+    .await;
+    (s, events)
 }
 
 /// A registered tenant, its admin and the admin's principal.
@@ -88,17 +109,8 @@ pub async fn register_tenant(services: &Services, slug: &str) -> TenantFixture {
         .await
         .expect("register");
     let tokens = login(services, &format!("admin@{slug}.test"), slug).await;
-    let admin_principal = services
-        .auth
-        .authenticate(&tokens.access_token, None)
-        .await
-        .expect("authenticate");
-    TenantFixture {
-        tenant,
-        admin,
-        admin_principal,
-        tokens,
-    }
+    let admin_principal = services.auth.authenticate(&tokens.access_token, None).await.expect("authenticate");
+    TenantFixture { tenant, admin, admin_principal, tokens }
 }
 
 /// Logs in with the fixture password.
@@ -124,15 +136,7 @@ pub async fn login(services: &Services, email: &str, slug: &str) -> TokenPair {
 /// # Panics
 /// When creation or login fails.
 pub async fn super_admin(services: &Services) -> Principal {
-    services
-        .tenants
-        .ensure_platform_admin("root@platform.test", PASSWORD, "Root")
-        .await
-        .expect("super admin");
+    services.tenants.ensure_platform_admin("root@platform.test", PASSWORD, "Root").await.expect("super admin");
     let tokens = login(services, "root@platform.test", "platform").await;
-    services
-        .auth
-        .authenticate(&tokens.access_token, None)
-        .await
-        .expect("authenticate")
+    services.auth.authenticate(&tokens.access_token, None).await.expect("authenticate")
 }

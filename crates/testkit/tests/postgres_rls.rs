@@ -1,10 +1,9 @@
 //! Row-level security on PostgreSQL, shown with queries that omit the tenant filter on
 //! purpose, run as the application role. Skipped when `TESSERA_TEST_DATABASE_URL` is unset.
 
-use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait, Value};
 use tessera_domain::TenantId;
+use tessera_domain::ports::RequestCount;
 use tessera_migrations::check_app_role_isolated;
 use tessera_repository::sea::SeaStore;
 use tessera_testkit::contract::sample::{add_user, provision};
@@ -23,19 +22,13 @@ fn stmt(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
 }
 
 async fn set_tenant(tx: &DatabaseTransaction, tenant: TenantId) -> Result<(), DbErr> {
-    tx.execute_raw(stmt(
-        "SELECT set_config('app.current_tenant', $1, true)",
-        [tenant.to_string().into()],
-    ))
-    .await?;
+    tx.execute_raw(stmt("SELECT set_config('app.current_tenant', $1, true)", [tenant.to_string().into()])).await?;
     Ok(())
 }
 
 /// `SELECT count(*) FROM users` — no tenant filter.
 async fn count_users(c: &impl ConnectionTrait) -> Result<i64, DbErr> {
-    let row = c
-        .query_one_raw(stmt("SELECT count(*) AS n FROM users", []))
-        .await?;
+    let row = c.query_one_raw(stmt("SELECT count(*) AS n FROM users", [])).await?;
     row.map_or(Ok(-1), |row| row.try_get("", "n"))
 }
 
@@ -55,20 +48,14 @@ async fn unfiltered_queries_see_only_the_current_tenant() {
     let tx = conn.begin().await.unwrap();
     set_tenant(&tx, a.id).await.unwrap();
     assert_eq!(count_users(&tx).await.unwrap(), 3);
-    let renamed = tx
-        .execute_raw(stmt("UPDATE users SET full_name = 'renamed'", []))
-        .await
-        .unwrap();
+    let renamed = tx.execute_raw(stmt("UPDATE users SET full_name = 'renamed'", [])).await.unwrap();
     assert_eq!(renamed.rows_affected(), 3);
     tx.rollback().await.unwrap();
 
     let tx = conn.begin().await.unwrap();
     set_tenant(&tx, b.id).await.unwrap();
     assert_eq!(count_users(&tx).await.unwrap(), 1);
-    let deleted = tx
-        .execute_raw(stmt("DELETE FROM sessions", []))
-        .await
-        .unwrap();
+    let deleted = tx.execute_raw(stmt("DELETE FROM sessions", [])).await.unwrap();
     assert_eq!(deleted.rows_affected(), 0);
     tx.commit().await.unwrap();
 
@@ -92,12 +79,7 @@ async fn a_row_for_another_tenant_is_refused_by_the_policy() {
     let insert = "INSERT INTO users (id, tenant_id, email, full_name, role, status, mfa_enabled, password_hash, \
                   require_password_change, created_at, updated_at) \
                   VALUES ($1, $2, 'x@b.test', 'x', 'admin', 'active', false, 'h', false, now(), now())";
-    let refused = tx
-        .execute_raw(stmt(
-            insert,
-            [uuid::Uuid::now_v7().into(), b.id.as_uuid().into()],
-        ))
-        .await;
+    let refused = tx.execute_raw(stmt(insert, [uuid::Uuid::now_v7().into(), b.id.as_uuid().into()])).await;
     let message = refused.expect_err("the policy refuses the row").to_string();
     assert!(message.contains("row-level security"), "{message}");
     tx.rollback().await.unwrap();
@@ -105,18 +87,8 @@ async fn a_row_for_another_tenant_is_refused_by_the_policy() {
     // Moving one of A's rows to B is refused the same way.
     let tx = conn.begin().await.unwrap();
     set_tenant(&tx, a.id).await.unwrap();
-    let moved = tx
-        .execute_raw(stmt(
-            "UPDATE users SET tenant_id = $1",
-            [b.id.as_uuid().into()],
-        ))
-        .await;
-    assert!(
-        moved
-            .expect_err("the policy refuses the move")
-            .to_string()
-            .contains("row-level security")
-    );
+    let moved = tx.execute_raw(stmt("UPDATE users SET tenant_id = $1", [b.id.as_uuid().into()])).await;
+    assert!(moved.expect_err("the policy refuses the move").to_string().contains("row-level security"));
     tx.rollback().await.unwrap();
 
     let tx = conn.begin().await.unwrap();
@@ -125,27 +97,75 @@ async fn a_row_for_another_tenant_is_refused_by_the_policy() {
     tx.commit().await.unwrap();
 }
 
+/// `usage_counters` is under the same policy: with tenant A set, an unfiltered query sees
+/// only A's counters, cannot touch B's, and cannot write a counter for B.
+#[tokio::test]
+async fn usage_counters_of_another_tenant_are_invisible() {
+    let Some(db) = pg().await else { return };
+    let repos = db.store.repositories();
+    let (a, _) = provision(&repos, "tenant-a").await;
+    let (b, _) = provision(&repos, "tenant-b").await;
+    let entry =
+        |tenant_id: TenantId, period: &str, count: u64| RequestCount { tenant_id, period: period.to_owned(), count };
+    repos
+        .usage
+        .add_requests(&[entry(a.id, "2026-11", 5), entry(b.id, "2026-11", 7), entry(b.id, "2026-12", 9)])
+        .await
+        .unwrap();
+    let count_counters = async |c: &DatabaseTransaction| -> (i64, i64) {
+        let row = c
+            .query_one_raw(stmt(
+                "SELECT count(*) AS n, coalesce(sum(requests), 0)::bigint AS total FROM usage_counters",
+                [],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        (row.try_get("", "n").unwrap(), row.try_get("", "total").unwrap())
+    };
+    let conn = db.store.connection();
+
+    let tx = conn.begin().await.unwrap();
+    set_tenant(&tx, a.id).await.unwrap();
+    assert_eq!(count_counters(&tx).await, (1, 5));
+    let reset = tx.execute_raw(stmt("UPDATE usage_counters SET requests = 0", [])).await.unwrap();
+    assert_eq!(reset.rows_affected(), 1);
+    let forged = tx
+        .execute_raw(stmt(
+            "INSERT INTO usage_counters (tenant_id, period, requests, updated_at) VALUES ($1, '2027-01', 1, now())",
+            [b.id.as_uuid().into()],
+        ))
+        .await;
+    let message = forged.expect_err("the policy refuses B's counter").to_string();
+    assert!(message.contains("row-level security"), "{message}");
+    tx.rollback().await.unwrap();
+
+    let tx = conn.begin().await.unwrap();
+    set_tenant(&tx, b.id).await.unwrap();
+    assert_eq!(count_counters(&tx).await, (2, 16));
+    tx.commit().await.unwrap();
+
+    // No tenant set: nothing at all.
+    let tx = conn.begin().await.unwrap();
+    assert_eq!(count_counters(&tx).await, (0, 0));
+    tx.commit().await.unwrap();
+
+    // The rolled-back reset changed nothing; each tenant reads its own counters.
+    assert_eq!(repos.usage.requests(a.id, "2026-11").await.unwrap(), 5);
+    assert_eq!(repos.usage.requests(b.id, "2026-12").await.unwrap(), 9);
+}
+
 #[tokio::test]
 async fn the_app_role_is_isolated_and_the_owner_is_not() {
     let Some(db) = pg().await else { return };
-    assert!(
-        check_app_role_isolated(db.store.connection())
-            .await
-            .unwrap()
-    );
+    assert!(check_app_role_isolated(db.store.connection()).await.unwrap());
     let owner = SeaStore::connect(&db.owner_url, 1).await.unwrap();
     assert!(!check_app_role_isolated(owner.connection()).await.unwrap());
 
     // The app role cannot switch the policy off: it does not own the table.
     let conn = db.store.connection();
-    let err = conn
-        .execute_unprepared("ALTER TABLE users DISABLE ROW LEVEL SECURITY")
-        .await
-        .unwrap_err();
+    let err = conn.execute_unprepared("ALTER TABLE users DISABLE ROW LEVEL SECURITY").await.unwrap_err();
     assert!(err.to_string().contains("owner"), "{err}");
-    let err = conn
-        .execute_unprepared("DROP POLICY tenant_isolation ON users")
-        .await
-        .unwrap_err();
+    let err = conn.execute_unprepared("DROP POLICY tenant_isolation ON users").await.unwrap_err();
     assert!(err.to_string().contains("owner"), "{err}");
 }

@@ -48,10 +48,7 @@ fn ring() -> (KeyRing, StoredSigningKey) {
 }
 
 fn rejected(ring: &KeyRing, token: &str, now: i64) -> bool {
-    matches!(
-        ring.verify_access_token(token, &validation(), now),
-        Err(AuthError::InvalidToken)
-    )
+    matches!(ring.verify_access_token(token, &validation(), now), Err(AuthError::InvalidToken))
 }
 
 /// Signs arbitrary JSON claims with the ring's current key (for malformed-claim cases).
@@ -75,11 +72,7 @@ fn eddsa_round_trip_and_header() {
     assert_eq!(header.alg, Algorithm::EdDSA);
     assert_eq!(header.typ.as_deref(), Some("JWT"));
     assert_eq!(header.kid.as_deref(), Some(key.kid.as_str()));
-    assert_eq!(
-        ring.verify_access_token(&token, &validation(), NOW)
-            .unwrap(),
-        claims
-    );
+    assert_eq!(ring.verify_access_token(&token, &validation(), NOW).unwrap(), claims);
 }
 
 #[test]
@@ -87,58 +80,33 @@ fn es256_round_trip() {
     let (ring, _) = ring_with(SigningAlgorithm::ES256);
     let claims = claims_at(NOW);
     let token = ring.sign_access_token(&claims).unwrap();
-    assert_eq!(
-        jsonwebtoken::decode_header(&token).unwrap().alg,
-        Algorithm::ES256
-    );
-    assert_eq!(
-        ring.verify_access_token(&token, &validation(), NOW)
-            .unwrap(),
-        claims
-    );
+    assert_eq!(jsonwebtoken::decode_header(&token).unwrap().alg, Algorithm::ES256);
+    assert_eq!(ring.verify_access_token(&token, &validation(), NOW).unwrap(), claims);
 }
 
 #[test]
 fn optional_claims_may_be_absent() {
     let (ring, _) = ring();
-    let claims = AccessClaims {
-        sid: None,
-        amr: vec![],
-        ..claims_at(NOW)
-    };
+    let claims = AccessClaims { sid: None, amr: vec![], ..claims_at(NOW) };
     let token = ring.sign_access_token(&claims).unwrap();
     let payload = token.split('.').nth(1).unwrap();
-    let json: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     assert!(json.get("sid").is_none());
-    assert_eq!(
-        ring.verify_access_token(&token, &validation(), NOW)
-            .unwrap(),
-        claims
-    );
+    assert_eq!(ring.verify_access_token(&token, &validation(), NOW).unwrap(), claims);
 }
 
 #[test]
 fn wrong_issuer_rejected() {
     let (ring, _) = ring();
-    let token = ring
-        .sign_access_token(&AccessClaims {
-            iss: "https://evil.test".to_owned(),
-            ..claims_at(NOW)
-        })
-        .unwrap();
+    let token =
+        ring.sign_access_token(&AccessClaims { iss: "https://evil.test".to_owned(), ..claims_at(NOW) }).unwrap();
     assert!(rejected(&ring, &token, NOW));
 }
 
 #[test]
 fn wrong_audience_rejected() {
     let (ring, _) = ring();
-    let token = ring
-        .sign_access_token(&AccessClaims {
-            aud: "other-api".to_owned(),
-            ..claims_at(NOW)
-        })
-        .unwrap();
+    let token = ring.sign_access_token(&AccessClaims { aud: "other-api".to_owned(), ..claims_at(NOW) }).unwrap();
     assert!(rejected(&ring, &token, NOW));
 }
 
@@ -149,38 +117,21 @@ fn expiry_honours_leeway() {
     let token = ring.sign_access_token(&claims).unwrap();
     let v = validation();
     assert!(ring.verify_access_token(&token, &v, claims.exp - 1).is_ok());
-    assert!(
-        ring.verify_access_token(&token, &v, claims.exp + 29)
-            .is_ok()
-    );
+    assert!(ring.verify_access_token(&token, &v, claims.exp + 29).is_ok());
     assert!(rejected(&ring, &token, claims.exp + 30));
     assert!(rejected(&ring, &token, claims.exp + 31));
     assert!(rejected(&ring, &token, claims.exp + 3600));
-    let strict = TokenValidation {
-        leeway_seconds: 0,
-        ..validation()
-    };
-    assert!(
-        ring.verify_access_token(&token, &strict, claims.exp)
-            .is_err()
-    );
+    let strict = TokenValidation { leeway_seconds: 0, ..validation() };
+    assert!(ring.verify_access_token(&token, &strict, claims.exp).is_err());
 }
 
 #[test]
 fn nbf_in_future_rejected_beyond_leeway() {
     let (ring, _) = ring();
-    let token = ring
-        .sign_access_token(&AccessClaims {
-            nbf: NOW + 120,
-            ..claims_at(NOW)
-        })
-        .unwrap();
+    let token = ring.sign_access_token(&AccessClaims { nbf: NOW + 120, ..claims_at(NOW) }).unwrap();
     assert!(rejected(&ring, &token, NOW));
     assert!(rejected(&ring, &token, NOW + 89));
-    assert!(
-        ring.verify_access_token(&token, &validation(), NOW + 90)
-            .is_ok()
-    );
+    assert!(ring.verify_access_token(&token, &validation(), NOW + 90).is_ok());
 }
 
 #[test]
@@ -200,10 +151,7 @@ fn tampered_payload_and_signature_rejected() {
     let (ring, _) = ring();
     let token = ring.sign_access_token(&claims_at(NOW)).unwrap();
     let parts: Vec<&str> = token.split('.').collect();
-    let forged_claims = AccessClaims {
-        role: "admin".to_owned(),
-        ..claims_at(NOW)
-    };
+    let forged_claims = AccessClaims { role: "admin".to_owned(), ..claims_at(NOW) };
     let forged_payload = b64_json(&serde_json::to_value(&forged_claims).unwrap());
     let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
     assert!(rejected(&ring, &forged, NOW));
@@ -241,9 +189,7 @@ fn hs256_forged_with_public_key_rejected() {
         for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
             let mut header = Header::new(alg);
             header.kid = Some(key.kid.clone());
-            let forged =
-                jsonwebtoken::encode(&header, &claims_at(NOW), &EncodingKey::from_secret(secret))
-                    .unwrap();
+            let forged = jsonwebtoken::encode(&header, &claims_at(NOW), &EncodingKey::from_secret(secret)).unwrap();
             assert!(rejected(&ring, &forged, NOW), "{alg:?}");
         }
     }
@@ -253,12 +199,7 @@ fn hs256_forged_with_public_key_rejected() {
 fn header_alg_must_match_the_keys_alg() {
     let master = MasterKey::generate().unwrap();
     let ed = generate_signing_key(SigningAlgorithm::EdDSA, &master, Utc::now()).unwrap();
-    let ec = generate_signing_key(
-        SigningAlgorithm::ES256,
-        &master,
-        Utc::now() - Duration::hours(1),
-    )
-    .unwrap();
+    let ec = generate_signing_key(SigningAlgorithm::ES256, &master, Utc::now() - Duration::hours(1)).unwrap();
     let ring = KeyRing::from_stored(&[ed.clone(), ec.clone()], &master).unwrap();
     assert_eq!(ring.current_kid(), ed.kid);
     // A genuine EdDSA signature presented under the ES256 key's kid.
@@ -284,13 +225,8 @@ fn crit_header_rejected() {
 fn missing_or_malformed_claims_rejected() {
     let (ring, _) = ring();
     let full = serde_json::to_value(claims_at(NOW)).unwrap();
-    assert!(
-        ring.verify_access_token(&sign_raw(&ring, &full), &validation(), NOW)
-            .is_ok()
-    );
-    for claim in [
-        "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "tid", "role",
-    ] {
+    assert!(ring.verify_access_token(&sign_raw(&ring, &full), &validation(), NOW).is_ok());
+    for claim in ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "tid", "role"] {
         let mut partial = full.clone();
         partial.as_object_mut().unwrap().remove(claim);
         assert!(rejected(&ring, &sign_raw(&ring, &partial), NOW), "{claim}");
@@ -317,20 +253,9 @@ fn retired_key_still_verifies_while_new_key_signs() {
     assert_eq!(after.current_kid(), new.kid);
 
     let new_token = after.sign_access_token(&claims_at(NOW)).unwrap();
-    assert_eq!(
-        jsonwebtoken::decode_header(&new_token).unwrap().kid,
-        Some(new.kid.clone())
-    );
-    assert!(
-        after
-            .verify_access_token(&old_token, &validation(), NOW)
-            .is_ok()
-    );
-    assert!(
-        after
-            .verify_access_token(&new_token, &validation(), NOW)
-            .is_ok()
-    );
+    assert_eq!(jsonwebtoken::decode_header(&new_token).unwrap().kid, Some(new.kid.clone()));
+    assert!(after.verify_access_token(&old_token, &validation(), NOW).is_ok());
+    assert!(after.verify_access_token(&new_token, &validation(), NOW).is_ok());
     // The ring from before the rotation does not know the new key.
     assert!(rejected(&before, &new_token, NOW));
 }

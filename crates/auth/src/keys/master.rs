@@ -29,11 +29,8 @@ impl MasterKey {
     /// # Errors
     /// [`AuthError::InvalidMasterKey`] for bad base64 or any other length.
     pub fn from_base64(s: &str) -> Result<Self, AuthError> {
-        let bytes = STANDARD
-            .decode(s.trim())
-            .map_err(|_| AuthError::InvalidMasterKey)?;
-        let key =
-            <[u8; KEY_LEN]>::try_from(bytes.as_slice()).map_err(|_| AuthError::InvalidMasterKey)?;
+        let bytes = STANDARD.decode(s.trim()).map_err(|_| AuthError::InvalidMasterKey)?;
+        let key = <[u8; KEY_LEN]>::try_from(bytes.as_slice()).map_err(|_| AuthError::InvalidMasterKey)?;
         Ok(Self(key))
     }
 
@@ -78,16 +75,13 @@ impl MasterKey {
     /// [`AuthError::Crypto`] when the input is too short, was sealed under another key or was
     /// altered in any byte.
     pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, AuthError> {
-        let failed =
-            || AuthError::Crypto("opening sealed data failed (wrong key or tampered)".to_owned());
+        let failed = || AuthError::Crypto("opening sealed data failed (wrong key or tampered)".to_owned());
         if sealed.len() < NONCE_LEN + TAG_LEN {
             return Err(failed());
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         let nonce = <[u8; NONCE_LEN]>::try_from(nonce).map_err(|_| failed())?;
-        self.cipher()
-            .decrypt(&Nonce::from(nonce), ciphertext)
-            .map_err(|_| failed())
+        self.cipher().decrypt(&Nonce::from(nonce), ciphertext).map_err(|_| failed())
     }
 }
 
@@ -140,19 +134,10 @@ mod tests {
 
     #[test]
     fn from_base64_rejects_wrong_length_and_garbage() {
-        for bad in [
-            STANDARD.encode([7u8; 31]),
-            STANDARD.encode([7u8; 33]),
-            String::new(),
-            "not base64 at all!".to_owned(),
-        ] {
-            assert!(
-                matches!(
-                    MasterKey::from_base64(&bad),
-                    Err(AuthError::InvalidMasterKey)
-                ),
-                "{bad:?}"
-            );
+        for bad in
+            [STANDARD.encode([7u8; 31]), STANDARD.encode([7u8; 33]), String::new(), "not base64 at all!".to_owned()]
+        {
+            assert!(matches!(MasterKey::from_base64(&bad), Err(AuthError::InvalidMasterKey)), "{bad:?}");
         }
     }
 

@@ -73,16 +73,11 @@ fn generate_p256() -> Result<(Vec<u8>, p256::pkcs8::SecretDocument), AuthError> 
             return Ok((public.as_bytes().to_vec(), der));
         }
     }
-    Err(AuthError::Crypto(
-        "could not draw a valid P-256 scalar".to_owned(),
-    ))
+    Err(AuthError::Crypto("could not draw a valid P-256 scalar".to_owned()))
 }
 
 fn invalid(key: &StoredSigningKey, reason: &'static str) -> AuthError {
-    AuthError::InvalidKey {
-        kid: key.kid.clone(),
-        reason,
-    }
+    AuthError::InvalidKey { kid: key.kid.clone(), reason }
 }
 
 /// Validates a stored public key and builds its verification key and JWK.
@@ -91,14 +86,14 @@ pub(crate) fn verifying_material(key: &StoredSigningKey) -> Result<VerifyingMate
         SigningAlgorithm::EdDSA => {
             let point = <[u8; 32]>::try_from(key.public_key.as_slice())
                 .map_err(|_| invalid(key, "Ed25519 public key must be 32 bytes"))?;
-            let verifying = ed25519_dalek::VerifyingKey::from_bytes(&point)
-                .map_err(|_| invalid(key, "not an Ed25519 point"))?;
+            let verifying =
+                ed25519_dalek::VerifyingKey::from_bytes(&point).map_err(|_| invalid(key, "not an Ed25519 point"))?;
             if verifying.is_weak() {
                 return Err(invalid(key, "weak Ed25519 public key"));
             }
             let x = URL_SAFE_NO_PAD.encode(point);
-            let decoding = DecodingKey::from_ed_components(&x)
-                .map_err(|_| invalid(key, "Ed25519 public key rejected"))?;
+            let decoding =
+                DecodingKey::from_ed_components(&x).map_err(|_| invalid(key, "Ed25519 public key rejected"))?;
             Ok(VerifyingMaterial {
                 algorithm: Algorithm::EdDSA,
                 decoding,
@@ -116,8 +111,8 @@ pub(crate) fn verifying_material(key: &StoredSigningKey) -> Result<VerifyingMate
                 return Err(invalid(key, "P-256 point has no affine coordinates"));
             };
             let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
-            let decoding = DecodingKey::from_ec_components(&x, &y)
-                .map_err(|_| invalid(key, "P-256 public key rejected"))?;
+            let decoding =
+                DecodingKey::from_ec_components(&x, &y).map_err(|_| invalid(key, "P-256 public key rejected"))?;
             Ok(VerifyingMaterial {
                 algorithm: Algorithm::ES256,
                 decoding,
@@ -133,10 +128,7 @@ pub(crate) fn verifying_material(key: &StoredSigningKey) -> Result<VerifyingMate
 
 /// Unseals a stored private key into a JWT signing key, after checking that it belongs to the
 /// stored public key (a swapped or corrupted row must not sign under someone else's `kid`).
-pub(crate) fn encoding_key(
-    key: &StoredSigningKey,
-    master: &MasterKey,
-) -> Result<EncodingKey, AuthError> {
+pub(crate) fn encoding_key(key: &StoredSigningKey, master: &MasterKey) -> Result<EncodingKey, AuthError> {
     let der = master.open(&key.private_key_sealed)?;
     match key.algorithm {
         SigningAlgorithm::EdDSA => {
@@ -183,10 +175,7 @@ mod tests {
         assert!(URL_SAFE_NO_PAD.decode(&key.kid).is_ok());
         let der = m.open(&key.private_key_sealed).unwrap();
         let signing = ed25519_dalek::SigningKey::from_pkcs8_der(&der).unwrap();
-        assert_eq!(
-            signing.verifying_key().as_bytes().as_slice(),
-            key.public_key
-        );
+        assert_eq!(signing.verifying_key().as_bytes().as_slice(), key.public_key);
         assert!(encoding_key(&key, &m).is_ok());
     }
 
@@ -212,10 +201,7 @@ mod tests {
     #[test]
     fn rs256_is_unsupported() {
         let err = generate_signing_key(SigningAlgorithm::RS256, &master(), Utc::now()).unwrap_err();
-        assert!(matches!(
-            err,
-            AuthError::UnsupportedAlgorithm(SigningAlgorithm::RS256)
-        ));
+        assert!(matches!(err, AuthError::UnsupportedAlgorithm(SigningAlgorithm::RS256)));
     }
 
     #[test]
@@ -224,10 +210,7 @@ mod tests {
         let mut a = generate_signing_key(SigningAlgorithm::EdDSA, &m, Utc::now()).unwrap();
         let b = generate_signing_key(SigningAlgorithm::EdDSA, &m, Utc::now()).unwrap();
         a.private_key_sealed = b.private_key_sealed;
-        assert!(matches!(
-            encoding_key(&a, &m),
-            Err(AuthError::InvalidKey { .. })
-        ));
+        assert!(matches!(encoding_key(&a, &m), Err(AuthError::InvalidKey { .. })));
     }
 
     #[test]
@@ -235,10 +218,7 @@ mod tests {
         let m = master();
         let mut key = generate_signing_key(SigningAlgorithm::EdDSA, &m, Utc::now()).unwrap();
         key.public_key.truncate(31);
-        assert!(matches!(
-            verifying_material(&key),
-            Err(AuthError::InvalidKey { .. })
-        ));
+        assert!(matches!(verifying_material(&key), Err(AuthError::InvalidKey { .. })));
         let mut key = generate_signing_key(SigningAlgorithm::ES256, &m, Utc::now()).unwrap();
         key.public_key[10] ^= 0xFF;
         assert!(verifying_material(&key).is_err());

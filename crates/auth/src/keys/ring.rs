@@ -35,12 +35,7 @@ impl std::fmt::Debug for KeyRing {
             .inner
             .order
             .iter()
-            .filter_map(|kid| {
-                self.inner
-                    .verifying
-                    .get(kid)
-                    .map(|k| (kid.as_str(), &k.algorithm))
-            })
+            .filter_map(|kid| self.inner.verifying.get(kid).map(|k| (kid.as_str(), &k.algorithm)))
             .collect();
         f.debug_struct("KeyRing")
             .field("current_kid", &self.inner.signing_kid)
@@ -64,29 +59,18 @@ impl KeyRing {
         let signer = keys
             .iter()
             .filter(|k| k.retired_at.is_none())
-            .max_by(|a, b| {
-                a.created_at
-                    .cmp(&b.created_at)
-                    .then_with(|| a.kid.cmp(&b.kid))
-            })
+            .max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.kid.cmp(&b.kid)))
             .ok_or(AuthError::KeyUnavailable)?;
 
         let mut sorted: Vec<&StoredSigningKey> = keys.iter().collect();
-        sorted.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| b.kid.cmp(&a.kid))
-        });
+        sorted.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.kid.cmp(&a.kid)));
 
         let mut verifying = HashMap::with_capacity(sorted.len());
         let mut order = Vec::with_capacity(sorted.len());
         for key in sorted {
             let material = verifying_material(key)?;
             if verifying.insert(key.kid.clone(), material).is_some() {
-                return Err(AuthError::InvalidKey {
-                    kid: key.kid.clone(),
-                    reason: "duplicate kid",
-                });
+                return Err(AuthError::InvalidKey { kid: key.kid.clone(), reason: "duplicate kid" });
             }
             order.push(key.kid.clone());
         }
@@ -98,10 +82,7 @@ impl KeyRing {
         });
 
         let signing = encoding_key(signer, master)?;
-        let signing_algorithm = verifying
-            .get(&signer.kid)
-            .map(|k| k.algorithm)
-            .ok_or(AuthError::KeyUnavailable)?;
+        let signing_algorithm = verifying.get(&signer.kid).map(|k| k.algorithm).ok_or(AuthError::KeyUnavailable)?;
 
         Ok(Self {
             inner: Arc::new(Inner {
@@ -129,18 +110,11 @@ impl KeyRing {
     }
 
     pub(crate) fn signing_key(&self) -> (&str, Algorithm, &EncodingKey) {
-        (
-            &self.inner.signing_kid,
-            self.inner.signing_algorithm,
-            &self.inner.signing,
-        )
+        (&self.inner.signing_kid, self.inner.signing_algorithm, &self.inner.signing)
     }
 
     pub(crate) fn verifying_key(&self, kid: &str) -> Option<(Algorithm, &DecodingKey)> {
-        self.inner
-            .verifying
-            .get(kid)
-            .map(|k| (k.algorithm, &k.decoding))
+        self.inner.verifying.get(kid).map(|k| (k.algorithm, &k.decoding))
     }
 }
 
@@ -157,36 +131,23 @@ mod tests {
         let m = MasterKey::generate().unwrap();
         let t0 = Utc::now();
         let old = generate_signing_key(SigningAlgorithm::EdDSA, &m, t0).unwrap();
-        let mid =
-            generate_signing_key(SigningAlgorithm::EdDSA, &m, t0 + Duration::hours(1)).unwrap();
-        let mut newest_retired =
-            generate_signing_key(SigningAlgorithm::EdDSA, &m, t0 + Duration::hours(2)).unwrap();
+        let mid = generate_signing_key(SigningAlgorithm::EdDSA, &m, t0 + Duration::hours(1)).unwrap();
+        let mut newest_retired = generate_signing_key(SigningAlgorithm::EdDSA, &m, t0 + Duration::hours(2)).unwrap();
         newest_retired.retired_at = Some(t0 + Duration::hours(3));
-        let ring =
-            KeyRing::from_stored(&[old.clone(), newest_retired.clone(), mid.clone()], &m).unwrap();
+        let ring = KeyRing::from_stored(&[old.clone(), newest_retired.clone(), mid.clone()], &m).unwrap();
         assert_eq!(ring.current_kid(), mid.kid);
-        let kids: Vec<String> = ring.jwks()["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["kid"].as_str().unwrap().to_owned())
-            .collect();
+        let kids: Vec<String> =
+            ring.jwks()["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
         assert_eq!(kids, [newest_retired.kid, mid.kid, old.kid]);
     }
 
     #[test]
     fn no_usable_signing_key_is_an_error() {
         let m = MasterKey::generate().unwrap();
-        assert!(matches!(
-            KeyRing::from_stored(&[], &m),
-            Err(AuthError::KeyUnavailable)
-        ));
+        assert!(matches!(KeyRing::from_stored(&[], &m), Err(AuthError::KeyUnavailable)));
         let mut key = generate_signing_key(SigningAlgorithm::EdDSA, &m, Utc::now()).unwrap();
         key.retired_at = Some(Utc::now());
-        assert!(matches!(
-            KeyRing::from_stored(&[key], &m),
-            Err(AuthError::KeyUnavailable)
-        ));
+        assert!(matches!(KeyRing::from_stored(&[key], &m), Err(AuthError::KeyUnavailable)));
     }
 
     #[test]
@@ -194,28 +155,17 @@ mod tests {
         let m = MasterKey::generate().unwrap();
         let key = generate_signing_key(SigningAlgorithm::EdDSA, &m, Utc::now()).unwrap();
         let other = MasterKey::generate().unwrap();
-        assert!(matches!(
-            KeyRing::from_stored(std::slice::from_ref(&key), &other),
-            Err(AuthError::Crypto(_))
-        ));
+        assert!(matches!(KeyRing::from_stored(std::slice::from_ref(&key), &other), Err(AuthError::Crypto(_))));
         let mut twin = generate_signing_key(SigningAlgorithm::EdDSA, &m, Utc::now()).unwrap();
         twin.kid = key.kid.clone();
-        assert!(matches!(
-            KeyRing::from_stored(&[key, twin], &m),
-            Err(AuthError::InvalidKey { .. })
-        ));
+        assert!(matches!(KeyRing::from_stored(&[key, twin], &m), Err(AuthError::InvalidKey { .. })));
     }
 
     #[test]
     fn jwks_has_kid_alg_use_for_every_key() {
         let m = MasterKey::generate().unwrap();
         let ed = generate_signing_key(SigningAlgorithm::EdDSA, &m, Utc::now()).unwrap();
-        let ec = generate_signing_key(
-            SigningAlgorithm::ES256,
-            &m,
-            Utc::now() - Duration::minutes(5),
-        )
-        .unwrap();
+        let ec = generate_signing_key(SigningAlgorithm::ES256, &m, Utc::now() - Duration::minutes(5)).unwrap();
         let ring = KeyRing::from_stored(&[ed.clone(), ec.clone()], &m).unwrap();
         let jwks = ring.jwks();
         let keys = jwks["keys"].as_array().unwrap();

@@ -1,21 +1,27 @@
-//! In-memory adapters: one state behind a `std::sync::RwLock`, shared by the four
-//! repositories so that provisioning (tenant + admin) and cascades are atomic. The lock is
+//! In-memory adapters: one state behind a `std::sync::RwLock`, shared by the repositories
+//! so that provisioning (tenant + admin), cascades and foreign keys are atomic. The lock is
 //! taken and released inside each synchronous block, never across an `.await`.
 //!
 //! Every write validates everything first and mutates last, so a refused write leaves the
 //! state untouched — the same all-or-nothing result a SQL transaction gives.
 
+mod events;
+mod invalidation;
 mod sessions;
 mod tenants;
+mod usage;
 mod users;
 
+pub use events::MemoryEventSink;
+pub use invalidation::MemoryInvalidationBus;
 pub use sessions::{MemorySessionRepository, MemorySigningKeyRepository};
 pub use tenants::MemoryTenantRepository;
+pub use usage::MemoryUsageRepository;
 pub use users::MemoryUserRepository;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use tessera_domain::ports::Repositories;
+use tessera_domain::ports::{Clock, Repositories, SystemClock};
 use tessera_domain::session::{RefreshTokenRecord, Session};
 use tessera_domain::signing::StoredSigningKey;
 use tessera_domain::{SessionId, Tenant, TenantId, User, UserId};
@@ -29,12 +35,24 @@ struct State {
     sessions: BTreeMap<SessionId, Session>,
     refresh_tokens: BTreeMap<Uuid, RefreshTokenRecord>,
     signing_keys: BTreeMap<String, StoredSigningKey>,
+    /// `tenants.settings`, for the tenants that have overrides (absent = `{}`).
+    tenant_settings: BTreeMap<TenantId, serde_json::Value>,
+    /// `usage_counters`, keyed by `(tenant_id, period)`.
+    usage: BTreeMap<(TenantId, String), u64>,
 }
 
 /// The shared state of the memory adapters. Cloning shares it.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct MemoryStore {
     state: Arc<RwLock<State>>,
+    /// Stamps the `updated_at` of writes whose port takes no time (`set_settings`, usage).
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self { state: Arc::default(), clock: Arc::new(SystemClock) }
+    }
 }
 
 impl MemoryStore {
@@ -42,13 +60,21 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// The four repositories over this store's state.
+    /// The store with `clock` for the timestamps the adapters write themselves.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Every repository over this store's state.
     pub fn repositories(&self) -> Repositories {
         Repositories {
             tenants: Arc::new(MemoryTenantRepository::new(self)),
             users: Arc::new(MemoryUserRepository::new(self)),
             sessions: Arc::new(MemorySessionRepository::new(self)),
             signing_keys: Arc::new(MemorySigningKeyRepository::new(self)),
+            usage: Arc::new(MemoryUsageRepository::new(self)),
         }
     }
 

@@ -15,33 +15,20 @@ pub struct MemorySessionRepository {
 
 impl MemorySessionRepository {
     pub fn new(store: &MemoryStore) -> Self {
-        Self {
-            store: store.clone(),
-        }
+        Self { store: store.clone() }
     }
 }
 
 #[async_trait]
 impl SessionRepository for MemorySessionRepository {
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
-    async fn create(
-        &self,
-        tenant: TenantId,
-        session: &Session,
-        refresh: &RefreshTokenRecord,
-    ) -> Result<(), RepoError> {
+    async fn create(&self, tenant: TenantId, session: &Session, refresh: &RefreshTokenRecord) -> Result<(), RepoError> {
         check_new_session(tenant, session, refresh)?;
         let mut state = self.store.write();
-        if state.sessions.contains_key(&session.id)
-            || state.refresh_tokens.contains_key(&refresh.id)
-        {
+        if state.sessions.contains_key(&session.id) || state.refresh_tokens.contains_key(&refresh.id) {
             return Err(conflict(conflict::ID));
         }
-        if state
-            .refresh_tokens
-            .values()
-            .any(|r| r.token_hash == refresh.token_hash)
-        {
+        if state.refresh_tokens.values().any(|r| r.token_hash == refresh.token_hash) {
             return Err(conflict(conflict::TOKEN_HASH));
         }
         // The foreign key (tenant_id, user_id) → users.
@@ -56,12 +43,7 @@ impl SessionRepository for MemorySessionRepository {
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn get(&self, tenant: TenantId, id: SessionId) -> Result<Session, RepoError> {
         let state = self.store.read();
-        state
-            .sessions
-            .get(&id)
-            .filter(|s| s.tenant_id == tenant)
-            .cloned()
-            .ok_or(RepoError::NotFound)
+        state.sessions.get(&id).filter(|s| s.tenant_id == tenant).cloned().ok_or(RepoError::NotFound)
     }
 }
 
@@ -72,9 +54,7 @@ pub struct MemorySigningKeyRepository {
 
 impl MemorySigningKeyRepository {
     pub fn new(store: &MemoryStore) -> Self {
-        Self {
-            store: store.clone(),
-        }
+        Self { store: store.clone() }
     }
 }
 
@@ -91,8 +71,7 @@ impl SigningKeyRepository for MemorySigningKeyRepository {
     }
 
     async fn list(&self) -> Result<Vec<StoredSigningKey>, RepoError> {
-        let mut keys: Vec<StoredSigningKey> =
-            self.store.read().signing_keys.values().cloned().collect();
+        let mut keys: Vec<StoredSigningKey> = self.store.read().signing_keys.values().cloned().collect();
         // Newest first; the kid breaks ties the same way `ORDER BY created_at DESC, kid DESC` does.
         keys.sort_by(|a, b| (&b.created_at, &b.kid).cmp(&(&a.created_at, &a.kid)));
         Ok(keys)

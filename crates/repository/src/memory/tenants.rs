@@ -1,8 +1,9 @@
 //! The memory tenant registry. Provisioning checks the tenant and its admin against the
-//! whole state before writing either, so it is all-or-nothing.
+//! whole state before writing either, so it is all-or-nothing. Setting overrides live
+//! beside the tenants (as their own column does in SQL), so `update` cannot touch them.
 
 use super::{MemoryStore, State};
-use crate::rules::{conflict, cursor, ensure_in_scope, overfetch};
+use crate::rules::{check_settings, conflict, cursor, ensure_in_scope, overfetch};
 use async_trait::async_trait;
 use std::ops::Bound;
 use tessera_domain::ports::TenantRepository;
@@ -15,9 +16,7 @@ pub struct MemoryTenantRepository {
 
 impl MemoryTenantRepository {
     pub fn new(store: &MemoryStore) -> Self {
-        Self {
-            store: store.clone(),
-        }
+        Self { store: store.clone() }
     }
 }
 
@@ -48,22 +47,11 @@ impl TenantRepository for MemoryTenantRepository {
 
     #[tracing::instrument(skip_all, fields(tenant_id = %id))]
     async fn get(&self, id: TenantId) -> Result<Tenant, RepoError> {
-        self.store
-            .read()
-            .tenants
-            .get(&id)
-            .cloned()
-            .ok_or(RepoError::NotFound)
+        self.store.read().tenants.get(&id).cloned().ok_or(RepoError::NotFound)
     }
 
     async fn find_by_slug(&self, slug: &Slug) -> Result<Option<Tenant>, RepoError> {
-        Ok(self
-            .store
-            .read()
-            .tenants
-            .values()
-            .find(|t| &t.slug == slug)
-            .cloned())
+        Ok(self.store.read().tenants.values().find(|t| &t.slug == slug).cloned())
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<Tenant>, RepoError> {
@@ -76,23 +64,38 @@ impl TenantRepository for MemoryTenantRepository {
             .take(overfetch(page.limit))
             .map(|(_, t)| t.clone())
             .collect();
-        Ok(Page::from_overfetch(rows, page.limit, |t: &Tenant| {
-            t.id.as_uuid()
-        }))
+        Ok(Page::from_overfetch(rows, page.limit, |t: &Tenant| t.id.as_uuid()))
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant.id))]
     async fn update(&self, tenant: &Tenant) -> Result<(), RepoError> {
         let mut state = self.store.write();
-        let stored = state
-            .tenants
-            .get_mut(&tenant.id)
-            .ok_or(RepoError::NotFound)?;
+        let stored = state.tenants.get_mut(&tenant.id).ok_or(RepoError::NotFound)?;
         stored.name.clone_from(&tenant.name);
         stored.status = tenant.status;
         stored.plan = tenant.plan;
         stored.updated_at = tenant.updated_at;
         stored.deleted_at = tenant.deleted_at;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant_id = %id))]
+    async fn settings(&self, id: TenantId) -> Result<serde_json::Value, RepoError> {
+        let state = self.store.read();
+        if !state.tenants.contains_key(&id) {
+            return Err(RepoError::NotFound);
+        }
+        Ok(state.tenant_settings.get(&id).cloned().unwrap_or_else(|| serde_json::Value::Object(serde_json::Map::new())))
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant_id = %id))]
+    async fn set_settings(&self, id: TenantId, overrides: &serde_json::Value) -> Result<(), RepoError> {
+        check_settings(overrides)?;
+        let now = self.store.clock.now();
+        let mut state = self.store.write();
+        let stored = state.tenants.get_mut(&id).ok_or(RepoError::NotFound)?;
+        stored.updated_at = now;
+        state.tenant_settings.insert(id, overrides.clone());
         Ok(())
     }
 }

@@ -15,9 +15,7 @@ pub struct MemoryUserRepository {
 
 impl MemoryUserRepository {
     pub fn new(store: &MemoryStore) -> Self {
-        Self {
-            store: store.clone(),
-        }
+        Self { store: store.clone() }
     }
 }
 
@@ -27,9 +25,7 @@ impl State {
     }
 
     fn email_taken(&self, tenant: TenantId, email: &Email, except: Option<UserId>) -> bool {
-        self.users
-            .values()
-            .any(|u| u.tenant_id == tenant && &u.email == email && Some(u.id) != except)
+        self.users.values().any(|u| u.tenant_id == tenant && &u.email == email && Some(u.id) != except)
     }
 
     /// Uniqueness checks of a user about to be inserted (its tenant may be new).
@@ -55,15 +51,8 @@ impl State {
         if guard == AdminGuard::None || !target.is_active_admin() || remains_admin {
             return Ok(());
         }
-        let others = self
-            .users
-            .values()
-            .any(|u| u.tenant_id == tenant && u.id != target.id && u.is_active_admin());
-        if others {
-            Ok(())
-        } else {
-            Err(conflict(conflict::LAST_ADMIN))
-        }
+        let others = self.users.values().any(|u| u.tenant_id == tenant && u.id != target.id && u.is_active_admin());
+        if others { Ok(()) } else { Err(conflict(conflict::LAST_ADMIN)) }
     }
 }
 
@@ -83,25 +72,13 @@ impl UserRepository for MemoryUserRepository {
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn get(&self, tenant: TenantId, id: UserId) -> Result<User, RepoError> {
-        self.store
-            .read()
-            .tenant_user(tenant, id)
-            .cloned()
-            .ok_or(RepoError::NotFound)
+        self.store.read().tenant_user(tenant, id).cloned().ok_or(RepoError::NotFound)
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
-    async fn find_by_email(
-        &self,
-        tenant: TenantId,
-        email: &Email,
-    ) -> Result<Option<User>, RepoError> {
+    async fn find_by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, RepoError> {
         let state = self.store.read();
-        Ok(state
-            .users
-            .values()
-            .find(|u| u.tenant_id == tenant && &u.email == email)
-            .cloned())
+        Ok(state.users.values().find(|u| u.tenant_id == tenant && &u.email == email).cloned())
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
@@ -117,29 +94,16 @@ impl UserRepository for MemoryUserRepository {
             .take(overfetch(page.limit))
             .cloned()
             .collect();
-        Ok(Page::from_overfetch(rows, page.limit, |u: &User| {
-            u.id.as_uuid()
-        }))
+        Ok(Page::from_overfetch(rows, page.limit, |u: &User| u.id.as_uuid()))
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
-    async fn update(
-        &self,
-        tenant: TenantId,
-        user: &User,
-        guard: AdminGuard,
-    ) -> Result<(), RepoError> {
+    async fn update(&self, tenant: TenantId, user: &User, guard: AdminGuard) -> Result<(), RepoError> {
         let mut state = self.store.write();
-        let current = state
-            .tenant_user(tenant, user.id)
-            .ok_or(RepoError::NotFound)?;
+        let current = state.tenant_user(tenant, user.id).ok_or(RepoError::NotFound)?;
         // Identity and creation time are not mutable fields.
-        let updated = User {
-            id: current.id,
-            tenant_id: current.tenant_id,
-            created_at: current.created_at,
-            ..user.clone()
-        };
+        let updated =
+            User { id: current.id, tenant_id: current.tenant_id, created_at: current.created_at, ..user.clone() };
         if state.email_taken(tenant, &updated.email, Some(updated.id)) {
             return Err(conflict(conflict::EMAIL));
         }
@@ -149,36 +113,21 @@ impl UserRepository for MemoryUserRepository {
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
-    async fn delete(
-        &self,
-        tenant: TenantId,
-        id: UserId,
-        guard: AdminGuard,
-    ) -> Result<(), RepoError> {
+    async fn delete(&self, tenant: TenantId, id: UserId, guard: AdminGuard) -> Result<(), RepoError> {
         let mut state = self.store.write();
         let current = state.tenant_user(tenant, id).ok_or(RepoError::NotFound)?;
         state.check_admin_guard(tenant, current, false, guard)?;
         state.users.remove(&id);
         // ON DELETE CASCADE: the user's sessions, and with them their refresh tokens.
         state.sessions.retain(|_, s| s.user_id != id);
-        let State {
-            sessions,
-            refresh_tokens,
-            ..
-        } = &mut *state;
+        let State { sessions, refresh_tokens, .. } = &mut *state;
         refresh_tokens.retain(|_, r| sessions.contains_key(&r.session_id));
         Ok(())
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn count(&self, tenant: TenantId) -> Result<u64, RepoError> {
-        let n = self
-            .store
-            .read()
-            .users
-            .values()
-            .filter(|u| u.tenant_id == tenant)
-            .count();
+        let n = self.store.read().users.values().filter(|u| u.tenant_id == tenant).count();
         Ok(n as u64)
     }
 }

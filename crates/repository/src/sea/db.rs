@@ -6,8 +6,8 @@
 use super::SeaStore;
 use crate::rules::conflict;
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, QueryResult, SqlErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, TryGetable, Value,
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, QueryResult, SqlErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait, TryGetable, Value,
 };
 use tessera_domain::{RepoError, TenantId};
 
@@ -22,19 +22,10 @@ pub(crate) enum Access {
 
 impl SeaStore {
     /// Begins a transaction on a global table (`tenants`, `signing_keys`).
-    pub(crate) async fn begin_global(
-        &self,
-        access: Access,
-    ) -> Result<DatabaseTransaction, RepoError> {
+    pub(crate) async fn begin_global(&self, access: Access) -> Result<DatabaseTransaction, RepoError> {
         let mode = (access == Access::Write).then_some(SqliteTransactionMode::Immediate);
-        let options = TransactionOptions {
-            sqlite_transaction_mode: mode,
-            ..TransactionOptions::default()
-        };
-        self.connection
-            .begin_with_options(options)
-            .await
-            .map_err(map_db_err)
+        let options = TransactionOptions { sqlite_transaction_mode: mode, ..TransactionOptions::default() };
+        self.connection.begin_with_options(options).await.map_err(map_db_err)
     }
 
     /// Begins a transaction scoped to `tenant`: every statement on a tenant-owned table
@@ -52,26 +43,14 @@ impl SeaStore {
 
 /// Sets `app.current_tenant` until the end of the transaction (PostgreSQL; a no-op on SQLite,
 /// which has no row-level security and relies on the explicit `tenant_id` filters alone).
-pub(crate) async fn set_tenant(
-    tx: &DatabaseTransaction,
-    tenant: TenantId,
-) -> Result<(), RepoError> {
+pub(crate) async fn set_tenant(tx: &DatabaseTransaction, tenant: TenantId) -> Result<(), RepoError> {
     if tx.get_database_backend() == DbBackend::Postgres {
-        exec(
-            tx,
-            "SELECT set_config('app.current_tenant', $1, true)",
-            [tenant.to_string().into()],
-        )
-        .await?;
+        exec(tx, "SELECT set_config('app.current_tenant', $1, true)", [tenant.to_string().into()]).await?;
     }
     Ok(())
 }
 
-fn statement(
-    c: &impl ConnectionTrait,
-    sql: &str,
-    values: impl IntoIterator<Item = Value>,
-) -> Statement {
+fn statement(c: &impl ConnectionTrait, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
     Statement::from_sql_and_values(c.get_database_backend(), sql, values)
 }
 
@@ -80,9 +59,7 @@ pub(crate) async fn one(
     sql: &str,
     values: impl IntoIterator<Item = Value>,
 ) -> Result<Option<QueryResult>, RepoError> {
-    c.query_one_raw(statement(c, sql, values))
-        .await
-        .map_err(map_db_err)
+    c.query_one_raw(statement(c, sql, values)).await.map_err(map_db_err)
 }
 
 pub(crate) async fn all(
@@ -90,9 +67,7 @@ pub(crate) async fn all(
     sql: &str,
     values: impl IntoIterator<Item = Value>,
 ) -> Result<Vec<QueryResult>, RepoError> {
-    c.query_all_raw(statement(c, sql, values))
-        .await
-        .map_err(map_db_err)
+    c.query_all_raw(statement(c, sql, values)).await.map_err(map_db_err)
 }
 
 /// Runs a statement and returns how many rows it changed.
@@ -101,19 +76,12 @@ pub(crate) async fn exec(
     sql: &str,
     values: impl IntoIterator<Item = Value>,
 ) -> Result<u64, RepoError> {
-    Ok(c.execute_raw(statement(c, sql, values))
-        .await
-        .map_err(map_db_err)?
-        .rows_affected())
+    Ok(c.execute_raw(statement(c, sql, values)).await.map_err(map_db_err)?.rows_affected())
 }
 
 /// `NotFound` unless the statement changed a row.
 pub(crate) fn expect_changed(rows: u64) -> Result<(), RepoError> {
-    if rows == 0 {
-        Err(RepoError::NotFound)
-    } else {
-        Ok(())
-    }
+    if rows == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
 pub(crate) async fn commit(tx: DatabaseTransaction) -> Result<(), RepoError> {
@@ -129,9 +97,7 @@ pub(crate) fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, R
 /// there (in this tenant) becomes `NotFound`; anything else is `Unavailable`.
 pub(crate) fn map_db_err(e: DbErr) -> RepoError {
     match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(message)) => {
-            RepoError::Conflict(unique_rule(&message).to_owned())
-        }
+        Some(SqlErr::UniqueConstraintViolation(message)) => RepoError::Conflict(unique_rule(&message).to_owned()),
         Some(SqlErr::ForeignKeyConstraintViolation(_)) => RepoError::NotFound,
         _ => RepoError::unavailable(e),
     }
@@ -161,36 +127,15 @@ mod tests {
     #[test]
     fn unique_violations_are_named_on_both_backends() {
         let cases = [
-            (
-                r#"duplicate key value violates unique constraint "tenants_slug_key""#,
-                "slug",
-            ),
+            (r#"duplicate key value violates unique constraint "tenants_slug_key""#, "slug"),
             ("UNIQUE constraint failed: tenants.slug", "slug"),
-            (
-                r#"duplicate key value violates unique constraint "users_tenant_email_key""#,
-                "email",
-            ),
-            (
-                "UNIQUE constraint failed: users.tenant_id, users.email",
-                "email",
-            ),
-            (
-                r#"duplicate key value violates unique constraint "refresh_tokens_token_hash_key""#,
-                "token_hash",
-            ),
-            (
-                "UNIQUE constraint failed: refresh_tokens.token_hash",
-                "token_hash",
-            ),
-            (
-                r#"duplicate key value violates unique constraint "signing_keys_pkey""#,
-                "kid",
-            ),
+            (r#"duplicate key value violates unique constraint "users_tenant_email_key""#, "email"),
+            ("UNIQUE constraint failed: users.tenant_id, users.email", "email"),
+            (r#"duplicate key value violates unique constraint "refresh_tokens_token_hash_key""#, "token_hash"),
+            ("UNIQUE constraint failed: refresh_tokens.token_hash", "token_hash"),
+            (r#"duplicate key value violates unique constraint "signing_keys_pkey""#, "kid"),
             ("UNIQUE constraint failed: signing_keys.kid", "kid"),
-            (
-                r#"duplicate key value violates unique constraint "users_pkey""#,
-                "id",
-            ),
+            (r#"duplicate key value violates unique constraint "users_pkey""#, "id"),
             ("UNIQUE constraint failed: users.id", "id"),
         ];
         for (message, rule) in cases {

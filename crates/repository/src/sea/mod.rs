@@ -10,10 +10,12 @@ mod db;
 mod rows;
 mod sessions;
 mod tenants;
+mod usage;
 mod users;
 
 pub use sessions::{SeaSessionRepository, SeaSigningKeyRepository};
 pub use tenants::SeaTenantRepository;
+pub use usage::SeaUsageRepository;
 pub use users::SeaUserRepository;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -21,16 +23,27 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_domain::RepoError;
-use tessera_domain::ports::Repositories;
+use tessera_domain::ports::{Clock, Repositories, SystemClock};
 
 /// How long a SQLite writer waits for the database lock before reporting `Unavailable`.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection pool and the backend it speaks; cloning shares the pool.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SeaStore {
     connection: DatabaseConnection,
     backend: DbBackend,
+    /// Stamps the `updated_at` of writes whose port takes no time (`set_settings`, usage).
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SeaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeaStore")
+            .field("connection", &self.connection)
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SeaStore {
@@ -44,9 +57,7 @@ impl SeaStore {
     /// `Unavailable` when the URL is invalid or the database cannot be reached.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, RepoError> {
         let mut options = ConnectOptions::new(url);
-        options
-            .max_connections(max_connections.max(1))
-            .sqlx_logging(false);
+        options.max_connections(max_connections.max(1)).sqlx_logging(false);
         if url.starts_with("sqlite:") {
             options.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
@@ -64,28 +75,31 @@ impl SeaStore {
         } else {
             options.set_application_name("tessera");
         }
-        let connection = Database::connect(options)
-            .await
-            .map_err(RepoError::unavailable)?;
+        let connection = Database::connect(options).await.map_err(RepoError::unavailable)?;
         Ok(Self::from_connection(connection))
     }
 
     /// Wraps an existing connection (e.g. one a test harness opened).
     pub fn from_connection(connection: DatabaseConnection) -> Self {
         let backend = connection.get_database_backend();
-        Self {
-            connection,
-            backend,
-        }
+        Self { connection, backend, clock: Arc::new(SystemClock) }
     }
 
-    /// The four repositories over this pool.
+    /// The store with `clock` for the timestamps the adapters write themselves.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Every repository over this pool.
     pub fn repositories(&self) -> Repositories {
         Repositories {
             tenants: Arc::new(SeaTenantRepository::new(self)),
             users: Arc::new(SeaUserRepository::new(self)),
             sessions: Arc::new(SeaSessionRepository::new(self)),
             signing_keys: Arc::new(SeaSigningKeyRepository::new(self)),
+            usage: Arc::new(SeaUsageRepository::new(self)),
         }
     }
 

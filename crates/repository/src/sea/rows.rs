@@ -5,9 +5,7 @@ use super::db::get;
 use sea_orm::QueryResult;
 use tessera_domain::session::Session;
 use tessera_domain::signing::{SigningAlgorithm, StoredSigningKey};
-use tessera_domain::{
-    Email, Plan, RepoError, RoleName, Slug, Tenant, TenantStatus, User, UserStatus,
-};
+use tessera_domain::{Email, Plan, RepoError, RoleName, Slug, Tenant, TenantStatus, User, UserStatus};
 use uuid::Uuid;
 
 /// The columns `tenant` reads, in `concat!`-able form.
@@ -51,11 +49,7 @@ impl std::fmt::Display for CorruptRow {
 impl std::error::Error for CorruptRow {}
 
 /// Reads a text column and parses it with the domain's own parser.
-fn parsed<T>(
-    row: &QueryResult,
-    column: &'static str,
-    parse: impl FnOnce(&str) -> Option<T>,
-) -> Result<T, RepoError> {
+fn parsed<T>(row: &QueryResult, column: &'static str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, RepoError> {
     parse(&get::<String>(row, column)?).ok_or_else(|| RepoError::unavailable(CorruptRow(column)))
 }
 
@@ -113,6 +107,16 @@ pub(crate) fn signing_key(row: &QueryResult) -> Result<StoredSigningKey, RepoErr
         created_at: get(row, "created_at")?,
         retired_at: get(row, "retired_at")?,
     })
+}
+
+/// A non-negative `BIGINT` column.
+pub(crate) fn count(row: &QueryResult, column: &'static str) -> Result<u64, RepoError> {
+    u64::try_from(get::<i64>(row, column)?).map_err(|_| RepoError::unavailable(CorruptRow(column)))
+}
+
+/// The `settings` column: a JSON object, or the row is corrupt.
+pub(crate) fn settings(row: &QueryResult) -> Result<serde_json::Value, RepoError> {
+    parsed(row, "settings", |s| serde_json::from_str::<serde_json::Value>(s).ok().filter(serde_json::Value::is_object))
 }
 
 /// Maps every row, stopping at the first one that does not map.

@@ -18,31 +18,20 @@ pub struct SeaSessionRepository {
 
 impl SeaSessionRepository {
     pub fn new(store: &SeaStore) -> Self {
-        Self {
-            store: store.clone(),
-        }
+        Self { store: store.clone() }
     }
 }
 
 #[async_trait]
 impl SessionRepository for SeaSessionRepository {
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
-    async fn create(
-        &self,
-        tenant: TenantId,
-        session: &Session,
-        refresh: &RefreshTokenRecord,
-    ) -> Result<(), RepoError> {
+    async fn create(&self, tenant: TenantId, session: &Session, refresh: &RefreshTokenRecord) -> Result<(), RepoError> {
         check_new_session(tenant, session, refresh)?;
         let amr = serde_json::to_string(&session.amr).map_err(RepoError::unavailable)?;
         let tx = self.store.begin_tenant(tenant, Access::Write).await?;
         exec(
             &tx,
-            concat!(
-                "INSERT INTO sessions (",
-                session_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            ),
+            concat!("INSERT INTO sessions (", session_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
             [
                 session.id.as_uuid().into(),
                 tenant.as_uuid().into(),
@@ -78,11 +67,7 @@ impl SessionRepository for SeaSessionRepository {
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn get(&self, tenant: TenantId, id: SessionId) -> Result<Session, RepoError> {
-        let sql = concat!(
-            "SELECT ",
-            session_columns!(),
-            " FROM sessions WHERE tenant_id = $1 AND id = $2"
-        );
+        let sql = concat!("SELECT ", session_columns!(), " FROM sessions WHERE tenant_id = $1 AND id = $2");
         let tx = self.store.begin_tenant(tenant, Access::Read).await?;
         let row = one(&tx, sql, [tenant.as_uuid().into(), id.as_uuid().into()]).await?;
         commit(tx).await?;
@@ -97,9 +82,7 @@ pub struct SeaSigningKeyRepository {
 
 impl SeaSigningKeyRepository {
     pub fn new(store: &SeaStore) -> Self {
-        Self {
-            store: store.clone(),
-        }
+        Self { store: store.clone() }
     }
 }
 
@@ -109,11 +92,7 @@ impl SigningKeyRepository for SeaSigningKeyRepository {
     async fn insert(&self, key: &StoredSigningKey) -> Result<(), RepoError> {
         exec(
             self.store.connection(),
-            concat!(
-                "INSERT INTO signing_keys (",
-                signing_key_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6)"
-            ),
+            concat!("INSERT INTO signing_keys (", signing_key_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6)"),
             [
                 key.kid.as_str().into(),
                 key.algorithm.as_str().into(),
@@ -128,14 +107,7 @@ impl SigningKeyRepository for SeaSigningKeyRepository {
     }
 
     async fn list(&self) -> Result<Vec<StoredSigningKey>, RepoError> {
-        let sql = concat!(
-            "SELECT ",
-            signing_key_columns!(),
-            " FROM signing_keys ORDER BY created_at DESC, kid DESC"
-        );
-        rows::each(
-            &all(self.store.connection(), sql, []).await?,
-            rows::signing_key,
-        )
+        let sql = concat!("SELECT ", signing_key_columns!(), " FROM signing_keys ORDER BY created_at DESC, kid DESC");
+        rows::each(&all(self.store.connection(), sql, []).await?, rows::signing_key)
     }
 }

@@ -1,11 +1,13 @@
 //! The tenant registry on SQL. `tenants` is a global table (no row-level security);
 //! provisioning is one transaction that also writes the admin under the new tenant's scope.
+//! Setting overrides are the `settings` column (JSON TEXT, default `{}`), which only
+//! `set_settings` writes.
 
 use super::SeaStore;
 use super::db::{self, Access, commit, exec, expect_changed, one};
 use super::rows::{self, tenant_columns};
 use super::users::insert_user;
-use crate::rules::{cursor, ensure_in_scope, overfetch};
+use crate::rules::{check_settings, cursor, ensure_in_scope, overfetch};
 use async_trait::async_trait;
 use tessera_domain::ports::TenantRepository;
 use tessera_domain::{Page, PageRequest, RepoError, Slug, Tenant, TenantId, User};
@@ -17,9 +19,7 @@ pub struct SeaTenantRepository {
 
 impl SeaTenantRepository {
     pub fn new(store: &SeaStore) -> Self {
-        Self {
-            store: store.clone(),
-        }
+        Self { store: store.clone() }
     }
 }
 
@@ -60,33 +60,16 @@ impl TenantRepository for SeaTenantRepository {
     }
 
     async fn find_by_slug(&self, slug: &Slug) -> Result<Option<Tenant>, RepoError> {
-        let sql = concat!(
-            "SELECT ",
-            tenant_columns!(),
-            " FROM tenants WHERE slug = $1"
-        );
+        let sql = concat!("SELECT ", tenant_columns!(), " FROM tenants WHERE slug = $1");
         let row = one(self.store.connection(), sql, [slug.as_str().into()]).await?;
         row.as_ref().map(rows::tenant).transpose()
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<Tenant>, RepoError> {
-        let sql = concat!(
-            "SELECT ",
-            tenant_columns!(),
-            " FROM tenants WHERE id > $1 ORDER BY id LIMIT $2"
-        );
+        let sql = concat!("SELECT ", tenant_columns!(), " FROM tenants WHERE id > $1 ORDER BY id LIMIT $2");
         let limit = overfetch(page.limit) as i64;
-        let found = db::all(
-            self.store.connection(),
-            sql,
-            [cursor(page.after).into(), limit.into()],
-        )
-        .await?;
-        Ok(Page::from_overfetch(
-            rows::each(&found, rows::tenant)?,
-            page.limit,
-            |t| t.id.as_uuid(),
-        ))
+        let found = db::all(self.store.connection(), sql, [cursor(page.after).into(), limit.into()]).await?;
+        Ok(Page::from_overfetch(rows::each(&found, rows::tenant)?, page.limit, |t| t.id.as_uuid()))
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant.id))]
@@ -102,6 +85,26 @@ impl TenantRepository for SeaTenantRepository {
                 tenant.updated_at.into(),
                 tenant.deleted_at.into(),
             ],
+        )
+        .await?;
+        expect_changed(changed)
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant_id = %id))]
+    async fn settings(&self, id: TenantId) -> Result<serde_json::Value, RepoError> {
+        let sql = "SELECT settings FROM tenants WHERE id = $1";
+        let row = one(self.store.connection(), sql, [id.as_uuid().into()]).await?;
+        row.as_ref().map(rows::settings).ok_or(RepoError::NotFound)?
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant_id = %id))]
+    async fn set_settings(&self, id: TenantId, overrides: &serde_json::Value) -> Result<(), RepoError> {
+        check_settings(overrides)?;
+        let text = serde_json::to_string(overrides).map_err(RepoError::unavailable)?;
+        let changed = exec(
+            self.store.connection(),
+            "UPDATE tenants SET settings = $2, updated_at = $3 WHERE id = $1",
+            [id.as_uuid().into(), text.into(), self.store.clock.now().into()],
         )
         .await?;
         expect_changed(changed)

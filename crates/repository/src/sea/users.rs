@@ -35,10 +35,7 @@ const LOCK_TARGET_AND_ADMINS: &str = concat!(
     active_admin!(),
     ")) ORDER BY id FOR UPDATE"
 );
-const COUNT_ACTIVE_ADMINS: &str = concat!(
-    "SELECT count(*) AS n FROM users WHERE tenant_id = $1 AND ",
-    active_admin!()
-);
+const COUNT_ACTIVE_ADMINS: &str = concat!("SELECT count(*) AS n FROM users WHERE tenant_id = $1 AND ", active_admin!());
 
 #[derive(Debug, Clone)]
 pub struct SeaUserRepository {
@@ -47,9 +44,7 @@ pub struct SeaUserRepository {
 
 impl SeaUserRepository {
     pub fn new(store: &SeaStore) -> Self {
-        Self {
-            store: store.clone(),
-        }
+        Self { store: store.clone() }
     }
 
     /// Runs `write` (which returns the rows it changed) under the admin guard.
@@ -76,11 +71,7 @@ impl SeaUserRepository {
 
 /// Locks (PostgreSQL) the target and the tenant's active admins; tells whether the target
 /// is one of those admins.
-async fn lock_target_and_admins(
-    tx: &DatabaseTransaction,
-    tenant: TenantId,
-    target: UserId,
-) -> Result<bool, RepoError> {
+async fn lock_target_and_admins(tx: &DatabaseTransaction, tenant: TenantId, target: UserId) -> Result<bool, RepoError> {
     let sql = match tx.get_database_backend() {
         DbBackend::Postgres => LOCK_TARGET_AND_ADMINS,
         // SQLite has no row locks (and no FOR UPDATE): the IMMEDIATE transaction holds the
@@ -96,9 +87,7 @@ async fn lock_target_and_admins(
 }
 
 async fn count(c: &impl ConnectionTrait, sql: &str, tenant: TenantId) -> Result<u64, RepoError> {
-    let row = one(c, sql, [tenant.as_uuid().into()])
-        .await?
-        .ok_or(RepoError::NotFound)?;
+    let row = one(c, sql, [tenant.as_uuid().into()]).await?.ok_or(RepoError::NotFound)?;
     Ok(u64::try_from(get::<i64>(&row, "n")?).unwrap_or_default())
 }
 
@@ -106,11 +95,7 @@ async fn count(c: &impl ConnectionTrait, sql: &str, tenant: TenantId) -> Result<
 pub(crate) async fn insert_user(tx: &DatabaseTransaction, user: &User) -> Result<(), RepoError> {
     exec(
         tx,
-        concat!(
-            "INSERT INTO users (",
-            user_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ),
+        concat!("INSERT INTO users (", user_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
         [
             user.id.as_uuid().into(),
             user.tenant_id.as_uuid().into(),
@@ -142,11 +127,7 @@ impl UserRepository for SeaUserRepository {
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn get(&self, tenant: TenantId, id: UserId) -> Result<User, RepoError> {
-        let sql = concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE tenant_id = $1 AND id = $2"
-        );
+        let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = $1 AND id = $2");
         let tx = self.store.begin_tenant(tenant, Access::Read).await?;
         let row = one(&tx, sql, [tenant.as_uuid().into(), id.as_uuid().into()]).await?;
         commit(tx).await?;
@@ -154,16 +135,8 @@ impl UserRepository for SeaUserRepository {
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
-    async fn find_by_email(
-        &self,
-        tenant: TenantId,
-        email: &Email,
-    ) -> Result<Option<User>, RepoError> {
-        let sql = concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE tenant_id = $1 AND email = $2"
-        );
+    async fn find_by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, RepoError> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = $1 AND email = $2");
         let tx = self.store.begin_tenant(tenant, Access::Read).await?;
         let row = one(&tx, sql, [tenant.as_uuid().into(), email.as_str().into()]).await?;
         commit(tx).await?;
@@ -172,38 +145,17 @@ impl UserRepository for SeaUserRepository {
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn list(&self, tenant: TenantId, page: PageRequest) -> Result<Page<User>, RepoError> {
-        let sql = concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-        );
+        let sql =
+            concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3");
         let limit = overfetch(page.limit) as i64;
         let tx = self.store.begin_tenant(tenant, Access::Read).await?;
-        let found = all(
-            &tx,
-            sql,
-            [
-                tenant.as_uuid().into(),
-                cursor(page.after).into(),
-                limit.into(),
-            ],
-        )
-        .await?;
+        let found = all(&tx, sql, [tenant.as_uuid().into(), cursor(page.after).into(), limit.into()]).await?;
         commit(tx).await?;
-        Ok(Page::from_overfetch(
-            rows::each(&found, rows::user)?,
-            page.limit,
-            |u| u.id.as_uuid(),
-        ))
+        Ok(Page::from_overfetch(rows::each(&found, rows::user)?, page.limit, |u| u.id.as_uuid()))
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
-    async fn update(
-        &self,
-        tenant: TenantId,
-        user: &User,
-        guard: AdminGuard,
-    ) -> Result<(), RepoError> {
+    async fn update(&self, tenant: TenantId, user: &User, guard: AdminGuard) -> Result<(), RepoError> {
         self.guarded_write(tenant, user.id, guard, async |tx| {
             exec(
                 tx,
@@ -230,12 +182,7 @@ impl UserRepository for SeaUserRepository {
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
-    async fn delete(
-        &self,
-        tenant: TenantId,
-        id: UserId,
-        guard: AdminGuard,
-    ) -> Result<(), RepoError> {
+    async fn delete(&self, tenant: TenantId, id: UserId, guard: AdminGuard) -> Result<(), RepoError> {
         self.guarded_write(tenant, id, guard, async |tx| {
             exec(
                 tx,
@@ -250,12 +197,7 @@ impl UserRepository for SeaUserRepository {
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn count(&self, tenant: TenantId) -> Result<u64, RepoError> {
         let tx = self.store.begin_tenant(tenant, Access::Read).await?;
-        let n = count(
-            &tx,
-            "SELECT count(*) AS n FROM users WHERE tenant_id = $1",
-            tenant,
-        )
-        .await?;
+        let n = count(&tx, "SELECT count(*) AS n FROM users WHERE tenant_id = $1", tenant).await?;
         commit(tx).await?;
         Ok(n)
     }

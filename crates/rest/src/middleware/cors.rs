@@ -24,14 +24,9 @@ pub struct CorsPolicy {
 
 impl CorsPolicy {
     pub fn new(origins: &[String]) -> Self {
-        let origins: Vec<String> = origins
-            .iter()
-            .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
-            .collect();
-        Self {
-            any: origins.iter().any(|o| o == "*"),
-            origins,
-        }
+        let origins: Vec<String> =
+            origins.iter().map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase()).collect();
+        Self { any: origins.iter().any(|o| o == "*"), origins }
     }
 
     /// The `Access-Control-Allow-Origin` value for this request, when CORS applies to it.
@@ -56,24 +51,16 @@ pub fn is_preflight(method: &Method, headers: &HeaderMap) -> bool {
 /// Headers of the answer to an allowed preflight.
 pub fn apply_preflight(out: &mut HeaderMap, request: &HeaderMap, origin: HeaderValue) {
     out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    out.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static(ALLOWED_METHODS),
-    );
+    out.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOWED_METHODS));
     let allow_headers = request
         .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
         .cloned()
         .unwrap_or_else(|| HeaderValue::from_static(DEFAULT_ALLOWED_HEADERS));
     out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers);
-    out.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static(MAX_AGE_SECS),
-    );
+    out.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(MAX_AGE_SECS));
     out.append(
         header::VARY,
-        HeaderValue::from_static(
-            "origin, access-control-request-method, access-control-request-headers",
-        ),
+        HeaderValue::from_static("origin, access-control-request-method, access-control-request-headers"),
     );
 }
 
@@ -83,10 +70,7 @@ pub fn apply_actual(out: &mut HeaderMap, origin: HeaderValue) {
         return;
     }
     out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    out.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(EXPOSED_HEADERS),
-    );
+    out.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED_HEADERS));
     out.append(header::VARY, HeaderValue::from_static("origin"));
 }
 
@@ -104,28 +88,16 @@ mod tests {
     fn listed_origin_only() {
         let p = CorsPolicy::new(&["https://app.example.com/".to_owned()]);
         let ok = p.allow_origin("/api/v1/users", &with_origin("https://app.example.com"));
-        assert_eq!(
-            ok.as_ref().and_then(|v| v.to_str().ok()),
-            Some("https://app.example.com")
-        );
-        assert!(
-            p.allow_origin("/api/v1/users", &with_origin("https://evil.example"))
-                .is_none()
-        );
-        assert!(
-            p.allow_origin("/oauth2/token", &with_origin("https://app.example.com"))
-                .is_none()
-        );
+        assert_eq!(ok.as_ref().and_then(|v| v.to_str().ok()), Some("https://app.example.com"));
+        assert!(p.allow_origin("/api/v1/users", &with_origin("https://evil.example")).is_none());
+        assert!(p.allow_origin("/oauth2/token", &with_origin("https://app.example.com")).is_none());
         assert!(p.allow_origin("/api/v1/users", &HeaderMap::new()).is_none());
     }
 
     #[test]
     fn empty_list_disables_cors() {
         let p = CorsPolicy::new(&[]);
-        assert!(
-            p.allow_origin("/x", &with_origin("https://app.example.com"))
-                .is_none()
-        );
+        assert!(p.allow_origin("/x", &with_origin("https://app.example.com")).is_none());
     }
 
     #[test]

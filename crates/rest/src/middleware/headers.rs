@@ -35,17 +35,10 @@ pub fn apply(headers: &mut HeaderMap, path: &str, hsts: bool) {
     set_default(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set_default(headers, header::X_FRAME_OPTIONS, "DENY");
     set_default(headers, header::REFERRER_POLICY, "no-referrer");
-    let csp = if is_docs_path(path) {
-        DOCS_CSP
-    } else {
-        API_CSP
-    };
+    let csp = if is_docs_path(path) { DOCS_CSP } else { API_CSP };
     set_default(headers, header::CONTENT_SECURITY_POLICY, csp);
     if hsts {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(HSTS),
-        );
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }
     if is_no_store_path(path) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -74,16 +67,9 @@ mod tests {
     #[test]
     fn keeps_handler_csp() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'"),
-        );
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'self'"));
         apply(&mut h, "/oauth2/authorize", false);
-        assert_eq!(
-            h.get(header::CONTENT_SECURITY_POLICY)
-                .and_then(|v| v.to_str().ok()),
-            Some("default-src 'self'")
-        );
+        assert_eq!(h.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()), Some("default-src 'self'"));
         assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none());
         apply(&mut h, "/x", true);
         assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_some());

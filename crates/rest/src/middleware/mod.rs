@@ -49,9 +49,7 @@ pub struct Infra {
 
 impl Infra {
     pub fn new(policy: InfraPolicy) -> Self {
-        Self {
-            policy: Rc::new(policy),
-        }
+        Self { policy: Rc::new(policy) }
     }
 }
 
@@ -67,10 +65,7 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(InfraService {
-            service: Rc::new(service),
-            policy: Rc::clone(&self.policy),
-        }))
+        ready(Ok(InfraService { service: Rc::new(service), policy: Rc::clone(&self.policy) }))
     }
 }
 
@@ -134,13 +129,7 @@ where
     }
 }
 
-fn stamp(
-    headers: &mut HeaderMap,
-    id: &str,
-    path: &str,
-    policy: &InfraPolicy,
-    origin: Option<HeaderValue>,
-) {
+fn stamp(headers: &mut HeaderMap, id: &str, path: &str, policy: &InfraPolicy, origin: Option<HeaderValue>) {
     if let Ok(v) = HeaderValue::from_str(id) {
         headers.insert(HeaderName::from_static(X_REQUEST_ID), v);
     }

@@ -55,9 +55,7 @@ pub fn request_id(req: &HttpRequest) -> String {
 /// The id of the request this task is serving. Outside the infrastructure middleware (which
 /// should not happen in the app) a fresh id is returned so a problem still carries one.
 pub fn current_request_id() -> String {
-    CURRENT
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| new_request_id())
+    CURRENT.try_with(Clone::clone).unwrap_or_else(|_| new_request_id())
 }
 
 /// Runs `fut` with `id` as the current request id.
@@ -76,10 +74,7 @@ pub fn resolve(headers: &HeaderMap) -> String {
 
 /// SPEC §2's rule for client-supplied ids.
 pub fn is_valid(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 pub fn new_request_id() -> String {

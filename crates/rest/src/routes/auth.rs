@@ -71,10 +71,7 @@ fn client_ip(req: &HttpRequest) -> Option<String> {
 }
 
 fn user_agent(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(512).collect())
+    req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect())
 }
 
 /// Register a tenant and its first admin.
@@ -83,10 +80,7 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/api/v1/auth/register")]
-pub async fn register(
-    services: web::Data<Services>,
-    body: Json<RegisterRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn register(services: web::Data<Services>, body: Json<RegisterRequest>) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let input = RegisterInput {
         email: b.email,
@@ -99,10 +93,7 @@ pub async fn register(
     let (user, tenant) = services.tenants.register(input).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/tenants/{}", tenant.id)))
-        .json(RegisterResponse {
-            user: (&user).into(),
-            tenant: (&tenant).into(),
-        }))
+        .json(RegisterResponse { user: (&user).into(), tenant: (&tenant).into() }))
 }
 
 /// Log in with email, password and tenant slug.
@@ -138,28 +129,16 @@ pub async fn login(
     responses((status = 200, body = MeResponse),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 #[get("/api/v1/auth/me")]
-pub async fn me(
-    services: web::Data<Services>,
-    auth: Authenticated,
-) -> Result<HttpResponse, ApiError> {
+pub async fn me(services: web::Data<Services>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
     let me = services.auth.me(&auth.0).await?;
-    let permissions = me
-        .principal
-        .permissions_list()
-        .into_iter()
-        .map(|p| p.as_str().to_owned())
-        .collect();
+    let permissions = me.principal.permissions_list().into_iter().map(|p| p.as_str().to_owned()).collect();
     Ok(HttpResponse::Ok().json(MeResponse {
         user: (&me.user).into(),
         tenant: (&me.tenant).into(),
         role: me.principal.role.to_string(),
         permissions,
         session_id: me.principal.session_id.map(|s| s.as_uuid()),
-        mfa: MfaSummary {
-            totp: me.user.mfa_enabled,
-            webauthn_credentials: 0,
-            backup_codes_left: 0,
-        },
+        mfa: MfaSummary { totp: me.user.mfa_enabled, webauthn_credentials: 0, backup_codes_left: 0 },
     }))
 }
 
@@ -168,7 +147,5 @@ pub async fn me(
     responses((status = 200, description = "JSON Web Key Set (RFC 7517)", body = Object)))]
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .json(services.auth.jwks()?))
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=60")).json(services.auth.jwks()?))
 }

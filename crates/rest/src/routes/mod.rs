@@ -1,6 +1,7 @@
 //! The `/api/v1` route groups, one file per group, and the OpenAPI paths they contribute.
 
 pub mod auth;
+pub mod settings;
 pub mod tenants;
 pub mod users;
 
@@ -23,6 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tenants::delete_tenant)
         .service(tenants::suspend_tenant)
         .service(tenants::activate_tenant)
+        .service(settings::get_settings)
+        .service(settings::patch_settings)
+        .service(settings::effective_settings)
+        .service(settings::usage)
         .service(users::create_user)
         .service(users::list_users)
         .service(users::get_user)
@@ -39,6 +44,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         auth::register, auth::login, auth::me, auth::jwks,
         tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::patch_tenant,
         tenants::delete_tenant, tenants::suspend_tenant, tenants::activate_tenant,
+        settings::get_settings,
+        settings::patch_settings,
+        settings::effective_settings,
+        settings::usage,
         users::create_user, users::list_users, users::get_user, users::patch_user, users::delete_user,
         users::set_role, users::disable_user, users::enable_user,
     ),
@@ -74,10 +83,7 @@ impl<T> PatchField<T> {
 }
 
 /// 201 with `Location` set to the resource's `self` link and the resource as the body.
-pub(crate) fn created<T: Serialize>(
-    links: &std::collections::BTreeMap<String, String>,
-    body: &T,
-) -> HttpResponse {
+pub(crate) fn created<T: Serialize>(links: &std::collections::BTreeMap<String, String>, body: &T) -> HttpResponse {
     let mut resp = HttpResponse::Created();
     if let Some(location) = links.get("self") {
         resp.insert_header((header::LOCATION, location.clone()));

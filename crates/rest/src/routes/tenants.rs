@@ -61,11 +61,7 @@ pub async fn create_tenant(
         slug: b.slug,
         name: b.name,
         plan: b.plan,
-        admin: AdminInput {
-            email: b.admin.email,
-            password: b.admin.password,
-            full_name: b.admin.full_name,
-        },
+        admin: AdminInput { email: b.admin.email, password: b.admin.password, full_name: b.admin.full_name },
     };
     let tenant = services.tenants.create(&auth.0, input).await?;
     let view = TenantView::from(&tenant);
@@ -83,14 +79,8 @@ pub async fn list_tenants(
     req: HttpRequest,
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = services
-        .tenants
-        .list(&auth.0, query.page_request()?)
-        .await?;
-    Ok(HttpResponse::Ok().json(ListResponse::from_page(
-        page.map(|t| TenantView::from(&t)),
-        &req,
-    )))
+    let page = services.tenants.list(&auth.0, query.page_request()?).await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(page.map(|t| TenantView::from(&t)), &req)))
 }
 
 /// Read a tenant (its admin or a super_admin).
@@ -120,14 +110,8 @@ pub async fn patch_tenant(
     body: Json<PatchTenantRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let patch = TenantPatch {
-        name: b.name.required("name")?,
-        plan: b.plan.required("plan")?,
-    };
-    let tenant = services
-        .tenants
-        .patch(&auth.0, TenantId(*id), patch)
-        .await?;
+    let patch = TenantPatch { name: b.name.required("name")?, plan: b.plan.required("plan")? };
+    let tenant = services.tenants.patch(&auth.0, TenantId(*id), patch).await?;
     Ok(HttpResponse::Ok().json(TenantView::from(&tenant)))
 }
 

@@ -81,10 +81,7 @@ pub async fn list_users(
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = services.users.list(&auth.0, query.page_request()?).await?;
-    Ok(HttpResponse::Ok().json(ListResponse::from_page(
-        page.map(|u| UserView::from(&u)),
-        &req,
-    )))
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(page.map(|u| UserView::from(&u)), &req)))
 }
 
 /// Read a user (`users:read`, or oneself).
@@ -113,10 +110,7 @@ pub async fn patch_user(
     body: Json<PatchUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let patch = UserPatch {
-        full_name: b.full_name.required("full_name")?,
-        email: b.email.required("email")?,
-    };
+    let patch = UserPatch { full_name: b.full_name.required("full_name")?, email: b.email.required("email")? };
     let user = services.users.patch(&auth.0, UserId(*id), patch).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
 }
@@ -147,10 +141,7 @@ pub async fn set_role(
     id: web::Path<Uuid>,
     body: Json<SetRoleRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = services
-        .users
-        .set_role(&auth.0, UserId(*id), &body.role)
-        .await?;
+    let user = services.users.set_role(&auth.0, UserId(*id), &body.role).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
 }
 

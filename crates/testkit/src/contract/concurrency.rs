@@ -30,9 +30,7 @@ async fn race_once(r: &Repositories, slug: &str, attempts: usize) {
         })
         .collect();
     for task in warm_up {
-        task.await
-            .expect("the warm-up task ran")
-            .expect("warm-up read");
+        task.await.expect("the warm-up task ran").expect("warm-up read");
     }
 
     let start = Arc::new(Barrier::new(attempts));
@@ -40,10 +38,7 @@ async fn race_once(r: &Repositories, slug: &str, attempts: usize) {
         .map(|i| {
             let (users, start) = (r.users.clone(), start.clone());
             let target = if i % 2 == 0 { &first } else { &second };
-            let demoted = User {
-                role: RoleName::viewer(),
-                ..target.clone()
-            };
+            let demoted = User { role: RoleName::viewer(), ..target.clone() };
             tokio::spawn(async move {
                 start.wait().await;
                 users.update(t.id, &demoted, AdminGuard::KeepOne).await
@@ -59,16 +54,8 @@ async fn race_once(r: &Repositories, slug: &str, attempts: usize) {
             Err(other) => panic!("a concurrent demotion failed: {other:?}"),
         }
     }
-    let users = r
-        .users
-        .list(t.id, PageRequest::default())
-        .await
-        .unwrap()
-        .items;
+    let users = r.users.list(t.id, PageRequest::default()).await.unwrap().items;
     let admins = users.iter().filter(|u| u.is_active_admin()).count();
     assert_eq!(admins, 1, "exactly one active admin must remain in {slug}");
-    assert!(
-        refused >= 1,
-        "demoting the remaining admin must have been refused in {slug}"
-    );
+    assert!(refused >= 1, "demoting the remaining admin must have been refused in {slug}");
 }

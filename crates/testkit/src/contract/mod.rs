@@ -12,10 +12,13 @@
 
 pub mod admin_guard;
 pub mod concurrency;
+pub mod invalidation;
 pub mod sample;
 pub mod sessions;
 pub mod signing_keys;
+pub mod tenant_settings;
 pub mod tenants;
+pub mod usage;
 pub mod users;
 
 use crate::db::TestRepositories;
@@ -75,6 +78,15 @@ macro_rules! repository_contract_tests {
                     update_writes_the_mutable_fields,
                     update_of_an_unknown_tenant_is_not_found,
                 }
+                tenant_settings {
+                    settings_default_to_an_empty_object,
+                    set_then_get_round_trips_a_nested_object,
+                    settings_are_per_tenant,
+                    settings_of_an_unknown_tenant_are_not_found,
+                    set_settings_refuses_what_is_not_an_object,
+                    set_settings_bumps_updated_at_and_keeps_the_rest,
+                    update_keeps_the_settings,
+                }
                 users {
                     insert_then_get,
                     find_by_email_ignores_case,
@@ -113,6 +125,16 @@ macro_rules! repository_contract_tests {
                     list_is_empty_at_first,
                     insert_then_list_newest_first,
                     duplicate_kid_conflicts,
+                }
+                usage {
+                    requests_without_usage_are_zero,
+                    add_then_read,
+                    repeated_adds_accumulate,
+                    periods_and_tenants_stay_separate,
+                    an_empty_batch_is_fine,
+                    a_batch_naming_an_unknown_tenant_applies_nothing,
+                    a_malformed_period_is_refused,
+                    counts_saturate_at_i64_max,
                 }
             }
         }

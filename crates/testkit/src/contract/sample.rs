@@ -6,8 +6,7 @@ use tessera_domain::ports::Repositories;
 use tessera_domain::session::{RefreshTokenRecord, Session};
 use tessera_domain::signing::{SigningAlgorithm, StoredSigningKey};
 use tessera_domain::{
-    Email, Plan, RoleName, SessionId, Slug, Tenant, TenantId, TenantStatus, User, UserId,
-    UserStatus,
+    Email, Plan, RoleName, SessionId, Slug, Tenant, TenantId, TenantStatus, User, UserId, UserStatus,
 };
 use uuid::Uuid;
 
@@ -58,21 +57,13 @@ pub fn user(tenant: TenantId, address: &str, role: &str) -> User {
 pub async fn provision(repos: &Repositories, slug: &str) -> (Tenant, User) {
     let tenant = tenant(slug);
     let admin = user(tenant.id, &format!("admin@{slug}.test"), RoleName::ADMIN);
-    repos
-        .tenants
-        .provision(&tenant, &admin)
-        .await
-        .expect("provision a sample tenant");
+    repos.tenants.provision(&tenant, &admin).await.expect("provision a sample tenant");
     (tenant, admin)
 }
 
 pub async fn add_user(repos: &Repositories, tenant: TenantId, address: &str, role: &str) -> User {
     let user = user(tenant, address, role);
-    repos
-        .users
-        .insert(tenant, &user)
-        .await
-        .expect("insert a sample user");
+    repos.users.insert(tenant, &user).await.expect("insert a sample user");
     user
 }
 

@@ -15,8 +15,7 @@ pub async fn create_then_get(r: &Repositories) {
     assert_eq!(r.sessions.get(t.id, s.id).await.unwrap(), s);
     // Optional fields and an empty amr list round-trip too.
     let (mut bare, refresh) = session(&admin);
-    (bare.ip, bare.user_agent, bare.amr, bare.revoked_at) =
-        (None, None, Vec::new(), Some(bare.created_at));
+    (bare.ip, bare.user_agent, bare.amr, bare.revoked_at) = (None, None, Vec::new(), Some(bare.created_at));
     r.sessions.create(t.id, &bare, &refresh).await.unwrap();
     assert_eq!(r.sessions.get(t.id, bare.id).await.unwrap(), bare);
 }
@@ -40,22 +39,12 @@ pub async fn create_for_a_user_outside_the_tenant_is_not_found(r: &Repositories)
     let (_, b_admin) = provision(r, "tenant-b").await;
     // A session in tenant A naming tenant B's user.
     let (s, refresh) = session(&b_admin);
-    let s = Session {
-        tenant_id: a.id,
-        ..s
-    };
-    let refresh = tessera_domain::session::RefreshTokenRecord {
-        tenant_id: a.id,
-        ..refresh
-    };
+    let s = Session { tenant_id: a.id, ..s };
+    let refresh = tessera_domain::session::RefreshTokenRecord { tenant_id: a.id, ..refresh };
     assert_not_found(r.sessions.create(a.id, &s, &refresh).await);
     assert_not_found(r.sessions.get(a.id, s.id).await);
     // A user that does not exist at all.
-    let ghost = tessera_domain::User {
-        id: UserId(Uuid::now_v7()),
-        tenant_id: a.id,
-        ..b_admin
-    };
+    let ghost = tessera_domain::User { id: UserId(Uuid::now_v7()), tenant_id: a.id, ..b_admin };
     let (s, refresh) = session(&ghost);
     assert_not_found(r.sessions.create(a.id, &s, &refresh).await);
 }
@@ -86,10 +75,7 @@ pub async fn deleting_the_user_removes_its_sessions(r: &Repositories) {
     let (gone, gone_refresh) = session(&dev);
     r.sessions.create(t.id, &kept, &kept_refresh).await.unwrap();
     r.sessions.create(t.id, &gone, &gone_refresh).await.unwrap();
-    r.users
-        .delete(t.id, dev.id, AdminGuard::KeepOne)
-        .await
-        .unwrap();
+    r.users.delete(t.id, dev.id, AdminGuard::KeepOne).await.unwrap();
     assert_not_found(r.sessions.get(t.id, gone.id).await);
     assert_eq!(r.sessions.get(t.id, kept.id).await.unwrap(), kept);
     // Its refresh token went too: the hash is free for a new session.

@@ -16,17 +16,11 @@ pub async fn insert_then_list_newest_first(r: &Repositories) {
     oldest.retired_at = Some(at - Duration::days(30));
     oldest.algorithm = SigningAlgorithm::RS256;
     let newest = signing_key("k-2026", at);
-    let middle = signing_key(
-        "k-2025",
-        at - Duration::days(30) + Duration::microseconds(1),
-    );
+    let middle = signing_key("k-2025", at - Duration::days(30) + Duration::microseconds(1));
     for key in [&middle, &oldest, &newest] {
         r.signing_keys.insert(key).await.unwrap();
     }
-    assert_eq!(
-        r.signing_keys.list().await.unwrap(),
-        vec![newest, middle, oldest]
-    );
+    assert_eq!(r.signing_keys.list().await.unwrap(), vec![newest, middle, oldest]);
 }
 
 pub async fn duplicate_kid_conflicts(r: &Repositories) {

@@ -22,20 +22,8 @@ pub async fn find_by_email_ignores_case(r: &Repositories) {
     let (t, _) = provision(r, "acme").await;
     let u = add_user(r, t.id, "Ann.Smith@Example.COM", "viewer").await;
     assert_eq!(u.email.as_str(), "ann.smith@example.com");
-    assert_eq!(
-        r.users
-            .find_by_email(t.id, &email("ANN.SMITH@example.com"))
-            .await
-            .unwrap(),
-        Some(u)
-    );
-    assert_eq!(
-        r.users
-            .find_by_email(t.id, &email("nobody@example.com"))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(r.users.find_by_email(t.id, &email("ANN.SMITH@example.com")).await.unwrap(), Some(u));
+    assert_eq!(r.users.find_by_email(t.id, &email("nobody@example.com")).await.unwrap(), None);
 }
 
 pub async fn email_is_unique_per_tenant_only(r: &Repositories) {
@@ -53,10 +41,7 @@ pub async fn email_is_unique_per_tenant_only(r: &Repositories) {
 
 pub async fn duplicate_id_conflicts(r: &Repositories) {
     let (t, admin) = provision(r, "acme").await;
-    let clone = User {
-        email: email("other@acme.test"),
-        ..admin.clone()
-    };
+    let clone = User { email: email("other@acme.test"), ..admin.clone() };
     assert_conflict(r.users.insert(t.id, &clone).await, "id");
     assert_eq!(r.users.get(t.id, admin.id).await.unwrap(), admin);
 }
@@ -65,21 +50,14 @@ pub async fn insert_refuses_a_user_of_another_tenant(r: &Repositories) {
     let (a, _) = provision(r, "tenant-a").await;
     let (b, _) = provision(r, "tenant-b").await;
     let u = user(b.id, "ann@example.com", "viewer");
-    assert!(matches!(
-        r.users.insert(a.id, &u).await,
-        Err(RepoError::Conflict(_))
-    ));
+    assert!(matches!(r.users.insert(a.id, &u).await, Err(RepoError::Conflict(_))));
     assert_not_found(r.users.get(a.id, u.id).await);
     assert_not_found(r.users.get(b.id, u.id).await);
 }
 
 pub async fn insert_into_an_unknown_tenant_is_not_found(r: &Repositories) {
     let ghost = TenantId(Uuid::now_v7());
-    assert_not_found(
-        r.users
-            .insert(ghost, &user(ghost, "ann@example.com", "viewer"))
-            .await,
-    );
+    assert_not_found(r.users.insert(ghost, &user(ghost, "ann@example.com", "viewer")).await);
     assert_eq!(r.users.count(ghost).await.unwrap(), 0);
 }
 
@@ -93,24 +71,12 @@ pub async fn list_pages_with_a_cursor(r: &Repositories) {
     }
     expected.sort_by_key(|u| u.id);
 
-    let first = r
-        .users
-        .list(t.id, PageRequest::new(Some(2), None))
-        .await
-        .unwrap();
+    let first = r.users.list(t.id, PageRequest::new(Some(2), None)).await.unwrap();
     assert_eq!(first.items, expected[0..2]);
     assert_eq!(first.next_after, Some(expected[1].id.as_uuid()));
-    let second = r
-        .users
-        .list(t.id, PageRequest::new(Some(2), first.next_after))
-        .await
-        .unwrap();
+    let second = r.users.list(t.id, PageRequest::new(Some(2), first.next_after)).await.unwrap();
     assert_eq!(second.items, expected[2..4]);
-    let last = r
-        .users
-        .list(t.id, PageRequest::new(Some(2), second.next_after))
-        .await
-        .unwrap();
+    let last = r.users.list(t.id, PageRequest::new(Some(2), second.next_after)).await.unwrap();
     assert_eq!(last.items, expected[4..]);
     assert_eq!(last.next_after, None);
     let all = r.users.list(t.id, PageRequest::default()).await.unwrap();
@@ -132,33 +98,17 @@ pub async fn update_writes_the_mutable_fields(r: &Repositories) {
         last_login_at: Some(u.updated_at + Duration::seconds(30)),
         ..u.clone()
     };
-    r.users
-        .update(t.id, &changed, AdminGuard::KeepOne)
-        .await
-        .unwrap();
+    r.users.update(t.id, &changed, AdminGuard::KeepOne).await.unwrap();
     assert_eq!(r.users.get(t.id, u.id).await.unwrap(), changed);
-    assert_eq!(
-        r.users
-            .find_by_email(t.id, &email("renamed@acme.test"))
-            .await
-            .unwrap(),
-        Some(changed)
-    );
+    assert_eq!(r.users.find_by_email(t.id, &email("renamed@acme.test")).await.unwrap(), Some(changed));
     assert_eq!(r.users.find_by_email(t.id, &u.email).await.unwrap(), None);
 }
 
 pub async fn update_to_a_taken_email_conflicts(r: &Repositories) {
     let (t, admin) = provision(r, "acme").await;
     let u = add_user(r, t.id, "dev@acme.test", "developer").await;
-    let taken = User {
-        email: admin.email.clone(),
-        full_name: "changed".to_owned(),
-        ..u.clone()
-    };
-    assert_conflict(
-        r.users.update(t.id, &taken, AdminGuard::None).await,
-        "email",
-    );
+    let taken = User { email: admin.email.clone(), full_name: "changed".to_owned(), ..u.clone() };
+    assert_conflict(r.users.update(t.id, &taken, AdminGuard::None).await, "email");
     assert_eq!(r.users.get(t.id, u.id).await.unwrap(), u);
 }
 
@@ -175,10 +125,7 @@ pub async fn update_and_delete_of_unknown_users_are_not_found(r: &Repositories) 
 pub async fn delete_removes_the_user(r: &Repositories) {
     let (t, _) = provision(r, "acme").await;
     let u = add_user(r, t.id, "dev@acme.test", "developer").await;
-    r.users
-        .delete(t.id, u.id, AdminGuard::KeepOne)
-        .await
-        .unwrap();
+    r.users.delete(t.id, u.id, AdminGuard::KeepOne).await.unwrap();
     assert_not_found(r.users.get(t.id, u.id).await);
     assert_eq!(r.users.find_by_email(t.id, &u.email).await.unwrap(), None);
     assert_eq!(r.users.count(t.id).await.unwrap(), 1);
@@ -204,31 +151,14 @@ pub async fn other_tenants_users_are_invisible(r: &Repositories) {
     let victim = add_user(r, b.id, "victim@b.test", "viewer").await;
 
     assert_not_found(r.users.get(a.id, victim.id).await);
-    assert_eq!(
-        r.users.find_by_email(a.id, &victim.email).await.unwrap(),
-        None
-    );
-    let listed: Vec<UserId> = r
-        .users
-        .list(a.id, PageRequest::default())
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .map(|u| u.id)
-        .collect();
+    assert_eq!(r.users.find_by_email(a.id, &victim.email).await.unwrap(), None);
+    let listed: Vec<UserId> =
+        r.users.list(a.id, PageRequest::default()).await.unwrap().items.iter().map(|u| u.id).collect();
     assert!(!listed.contains(&victim.id) && !listed.contains(&b_admin.id));
     // Even when handed the other tenant's entity as it is.
-    let hijacked = User {
-        full_name: "pwned".to_owned(),
-        role: RoleName::admin(),
-        ..victim.clone()
-    };
+    let hijacked = User { full_name: "pwned".to_owned(), role: RoleName::admin(), ..victim.clone() };
     assert_not_found(r.users.update(a.id, &hijacked, AdminGuard::None).await);
-    let moved = User {
-        tenant_id: a.id,
-        ..hijacked
-    };
+    let moved = User { tenant_id: a.id, ..hijacked };
     assert_not_found(r.users.update(a.id, &moved, AdminGuard::None).await);
     assert_not_found(r.users.delete(a.id, victim.id, AdminGuard::None).await);
     assert_not_found(r.users.delete(a.id, b_admin.id, AdminGuard::None).await);
