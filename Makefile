@@ -2,7 +2,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test test-pg lint fmt check-deps openapi build
+.PHONY: run test test-pg lint fmt check-deps openapi build bench bench-quick
 
 ## Start the server on 127.0.0.1:8080 with SQLite under ./data.
 run:
@@ -37,3 +37,13 @@ check-deps:
 
 openapi:
 	@$(CARGO) run -q -p tessera-server -- openapi
+
+## Benchmark (docs/performance.md): release build, Tessera vs the bare baseline on SQLite (and
+## PostgreSQL + Redis when TESSERA_TEST_DATABASE_URL / TESSERA_TEST_REDIS_URL are set); prints
+## the table and writes target/bench/results.json. Full: < 10 min once built.
+bench:
+	CARGO="$(CARGO)" ./scripts/bench.sh full
+
+## The same, smaller and shorter: < 2 min once built.
+bench-quick:
+	CARGO="$(CARGO)" ./scripts/bench.sh quick

@@ -8,6 +8,7 @@
 
 mod m20261123_000001_core;
 mod m20261123_000002_usage;
+mod m20261123_000003_refresh_rotation;
 mod rls;
 mod roles;
 
@@ -25,7 +26,11 @@ pub struct Migrator;
 #[async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_core::Migration), Box::new(m20261123_000002_usage::Migration)]
+        vec![
+            Box::new(m20261123_000001_core::Migration),
+            Box::new(m20261123_000002_usage::Migration),
+            Box::new(m20261123_000003_refresh_rotation::Migration),
+        ]
     }
 }
 

@@ -11,6 +11,15 @@ async fn tables(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
     rows.iter().map(|r| r.try_get::<String>("", "name")).collect()
 }
 
+async fn columns(db: &DatabaseConnection, table: &str) -> Result<Vec<String>, DbErr> {
+    let sql = "SELECT name FROM pragma_table_info($1) ORDER BY cid";
+    let rows = db.query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, [table.into()])).await?;
+    rows.iter().map(|r| r.try_get::<String>("", "name")).collect()
+}
+
+/// The columns `m20261123_000003_refresh_rotation` adds to `refresh_tokens`.
+const ROTATION_COLUMNS: [&str; 2] = ["revoked_at", "replaced_by"];
+
 const ALL_TABLES: [&str; 7] =
     ["refresh_tokens", "seaql_migrations", "sessions", "signing_keys", "tenants", "usage_counters", "users"];
 
@@ -23,11 +32,17 @@ async fn up_status_down_up() {
     assert!(status.iter().all(|m| m.status() == MigrationStatus::Applied));
     assert_eq!(tables(&db).await.unwrap(), ALL_TABLES);
 
-    // One step down removes only the newest migration's table.
+    assert!(columns(&db, "refresh_tokens").await.unwrap().ends_with(&ROTATION_COLUMNS.map(str::to_owned)));
+
+    // One step down removes only the newest migration's columns, the next its table.
+    Migrator::down(&db, Some(1)).await.unwrap();
+    let refresh_columns = columns(&db, "refresh_tokens").await.unwrap();
+    assert!(ROTATION_COLUMNS.iter().all(|c| !refresh_columns.iter().any(|found| found == c)), "{refresh_columns:?}");
+    assert_eq!(tables(&db).await.unwrap(), ALL_TABLES);
     Migrator::down(&db, Some(1)).await.unwrap();
     let without_usage: Vec<&str> = ALL_TABLES.into_iter().filter(|t| *t != "usage_counters").collect();
     assert_eq!(tables(&db).await.unwrap(), without_usage);
-    assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().len(), 1);
+    assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().len(), 2);
 
     Migrator::down(&db, None).await.unwrap();
     assert_eq!(tables(&db).await.unwrap(), ["seaql_migrations"]);
@@ -35,6 +50,7 @@ async fn up_status_down_up() {
 
     Migrator::up(&db, None).await.unwrap();
     assert_eq!(tables(&db).await.unwrap(), ALL_TABLES);
+    assert!(columns(&db, "refresh_tokens").await.unwrap().ends_with(&ROTATION_COLUMNS.map(str::to_owned)));
 }
 
 /// Usage counters accumulate with the upsert the adapter uses (SQLite ≥ 3.24), and the

@@ -17,7 +17,8 @@ pub enum AuthError {
     /// A stored signing key is malformed or does not match its sealed private part.
     #[error("invalid signing key {kid}: {reason}")]
     InvalidKey { kid: String, reason: &'static str },
-    /// The algorithm is not implemented by this crate yet.
+    /// The algorithm is not implemented by this crate. Every [`SigningAlgorithm`] is
+    /// implemented now, so nothing returns this; it stays for callers that match on it.
     #[error("unsupported signing algorithm {}", .0.as_str())]
     UnsupportedAlgorithm(SigningAlgorithm),
     /// The master key is not standard base64 of exactly 32 bytes.

@@ -39,11 +39,19 @@ pub trait TenantRepository: Send + Sync {
     /// `NotFound` for an unknown id.
     async fn settings(&self, id: TenantId) -> Result<serde_json::Value, RepoError>;
 
-    /// Replaces the tenant's setting overrides (and `updated_at`) in one write.
+    /// Replaces the tenant's setting overrides (and `updated_at`) in one write, only if they
+    /// still equal `expected` (compare-and-set, so concurrent merge patches cannot drop each
+    /// other's keys: the service re-reads and retries).
     ///
     /// # Errors
-    /// `NotFound` for an unknown id.
-    async fn set_settings(&self, id: TenantId, overrides: &serde_json::Value) -> Result<(), RepoError>;
+    /// `NotFound` for an unknown id; `Conflict("settings_changed")` when the stored overrides
+    /// differ from `expected`; `Conflict("settings")` when `overrides` is not an object.
+    async fn set_settings(
+        &self,
+        id: TenantId,
+        expected: &serde_json::Value,
+        overrides: &serde_json::Value,
+    ) -> Result<(), RepoError>;
 }
 
 /// Whether a user write must leave the tenant at least one active admin.
@@ -85,12 +93,76 @@ pub trait UserRepository: Send + Sync {
 
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
-    /// Stores a new session with its first refresh token, atomically.
-    async fn create(&self, tenant: TenantId, session: &Session, refresh: &RefreshTokenRecord) -> Result<(), RepoError>;
+    /// Stores a new session with its first refresh token and, in the same transaction,
+    /// revokes (at `session.created_at`) the user's oldest live sessions so that at most
+    /// `max_live` remain live, the new one included. A live session is one with no
+    /// `revoked_at` and `expires_at` after `session.created_at`.
+    ///
+    /// Returns the ids of the sessions it evicted, oldest first.
+    async fn create(
+        &self,
+        tenant: TenantId,
+        session: &Session,
+        refresh: &RefreshTokenRecord,
+        max_live: u32,
+    ) -> Result<Vec<SessionId>, RepoError>;
 
     /// # Errors
     /// `NotFound` when the session is not in `tenant`.
     async fn get(&self, tenant: TenantId, id: SessionId) -> Result<Session, RepoError>;
+
+    /// The user's sessions that are not revoked and not past `expires_at` at `now`, newest first.
+    async fn list_live(&self, tenant: TenantId, user: UserId, now: DateTime<Utc>) -> Result<Vec<Session>, RepoError>;
+
+    /// Revokes one session and every refresh token of it. Revoking a revoked session is a
+    /// no-op that succeeds.
+    ///
+    /// # Errors
+    /// `NotFound` when the session is not in `tenant`.
+    async fn revoke(&self, tenant: TenantId, id: SessionId, at: DateTime<Utc>) -> Result<(), RepoError>;
+
+    /// Revokes every live session of `user` but `keep`, with their refresh tokens, and
+    /// returns the ids it revoked.
+    async fn revoke_all_for_user(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>, RepoError>;
+
+    /// Rotates a refresh token in one atomic unit of work (SPEC §6.2). Looks up the token by
+    /// `presented_hash` in `tenant`, locking it, and:
+    /// - unknown, expired, or its session revoked or past `expires_at`, or idle since
+    ///   `session.last_seen_at` for longer than `idle_timeout` → `Invalid`;
+    /// - already used at most `grace` before `now` → `ReusedWithinGrace` (nothing changes);
+    /// - already used earlier → revokes the session and all its tokens → `ReuseDetected`;
+    /// - otherwise marks it used at `now`, stores `replacement` (same session) and sets the
+    ///   session's `last_seen_at` to `now` → `Rotated` with the session as updated.
+    ///
+    /// Of concurrent rotations of one token exactly one sees `Rotated`.
+    async fn rotate_refresh(
+        &self,
+        tenant: TenantId,
+        presented_hash: &str,
+        replacement: &RefreshTokenRecord,
+        now: DateTime<Utc>,
+        grace: chrono::Duration,
+        idle_timeout: chrono::Duration,
+    ) -> Result<RefreshOutcome, RepoError>;
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    Rotated(Session),
+    ReusedWithinGrace,
+    /// Theft suspected: the session (and its token family) is now revoked.
+    ReuseDetected {
+        session_id: SessionId,
+        user_id: UserId,
+    },
+    Invalid,
 }
 
 /// A number of requests of one tenant in one calendar month (UTC), to add to the stored count.
@@ -119,6 +191,10 @@ pub trait UsageRepository: Send + Sync {
 pub enum Invalidation {
     /// A tenant's status, plan or settings changed.
     Tenant { tenant_id: TenantId },
+    /// A session was revoked (logout, session revoke, eviction, refresh reuse).
+    Session { tenant_id: TenantId, session_id: SessionId },
+    /// A user's sessions were revoked or their role changed: drop everything cached for them.
+    User { tenant_id: TenantId, user_id: UserId },
     /// Drop everything cached: sent to a subscriber that may have missed messages.
     All,
 }
@@ -164,6 +240,30 @@ pub trait EventSink: Send + Sync {
     async fn record(&self, event: DomainEvent) -> Result<(), RepoError>;
 }
 
+/// A plain-text mail to one recipient (password reset, change notification, MFA codes).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub to: Email,
+    pub subject: String,
+    pub text: String,
+}
+
+impl std::fmt::Debug for OutgoingMail {
+    // Mails carry one-time secrets (reset links, codes): never in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingMail").field("subject", &self.subject).finish_non_exhaustive()
+    }
+}
+
+/// Outbound mail (SPEC §6.4/§6.5): a file adapter for development and tests, SMTP in
+/// production.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// # Errors
+    /// `Unavailable` when the mail could not be handed over.
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), RepoError>;
+}
+
 /// Token signing keys are platform-wide (one issuer for the whole server).
 #[async_trait]
 pub trait SigningKeyRepository: Send + Sync {
@@ -173,6 +273,10 @@ pub trait SigningKeyRepository: Send + Sync {
 
     /// Every stored key, newest first.
     async fn list(&self) -> Result<Vec<StoredSigningKey>, RepoError>;
+
+    /// Marks every key that is not yet retired, except `keep`, as retired at `at`; returns
+    /// how many it retired. (Rotation inserts the new key first, then retires the others.)
+    async fn retire_all_except(&self, keep: &str, at: DateTime<Utc>) -> Result<u64, RepoError>;
 }
 
 /// Wall-clock time, a port so tests can move it.

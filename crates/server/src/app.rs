@@ -15,7 +15,7 @@ use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus};
 use tessera_repository::redis::RedisInvalidationBus;
 use tessera_rest::RestConfig;
 use tessera_rest::health::HealthChecks;
-use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SigningKeys, TenantCache};
+use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SessionCache, SigningKeys, TenantCache};
 
 /// Everything `serve` needs, built from the configuration.
 pub struct Built {
@@ -33,6 +33,7 @@ pub fn core_config(config: &Config) -> anyhow::Result<CoreConfig> {
         audience: a.audience.clone(),
         platform_settings: config.platform_settings()?,
         bounds: config.settings_bounds(),
+        refresh_reuse_grace: Duration::from_secs(a.refresh_reuse_grace_seconds),
         argon2: Argon2Params {
             memory_kib: a.argon2_memory_kib,
             iterations: a.argon2_iterations,
@@ -77,10 +78,15 @@ pub async fn build_services(config: &Config, repos: tessera_domain::ports::Repos
         .map_err(|e| anyhow::anyhow!("configuration keys `auth.argon2_*`: {e}"))?;
     let master = crate::master_key::load(config)?;
     let algorithm = SigningAlgorithm::parse(&config.auth.signing_algorithm).unwrap_or(SigningAlgorithm::EdDSA);
-    let clock = Arc::new(SystemClock);
-    let keys = SigningKeys::load_or_create(repos.signing_keys.clone(), master, algorithm, clock.as_ref())
-        .await
-        .map_err(|e| anyhow::anyhow!("loading signing keys: {e} (was the master key changed?)"))?;
+    let clock: Arc<dyn tessera_domain::ports::Clock> = Arc::new(SystemClock);
+    // A retired key verifies as long as any token it signed can: the longest lifetime plus the leeway.
+    let max_token_lifetime = chrono::Duration::seconds(
+        i64::try_from(config.auth.max_access_token_ttl_seconds)? + tessera_auth::jwt::DEFAULT_LEEWAY_SECONDS as i64,
+    );
+    let keys =
+        SigningKeys::load_or_create(repos.signing_keys.clone(), master, algorithm, clock.clone(), max_token_lifetime)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading signing keys: {e} (was the master key changed?)"))?;
     let bus: Arc<dyn InvalidationBus> = match &config.redis.url {
         Some(url) => Arc::new(
             RedisInvalidationBus::connect(url)
@@ -100,6 +106,7 @@ pub async fn build_services(config: &Config, repos: tessera_domain::ports::Repos
         // Until the audit log exists (SPEC §11), domain events are logged and the latest kept.
         events: Arc::new(MemoryEventSink::new(1000)),
         tenant_cache,
+        session_cache: SessionCache::new(std::time::Duration::from_secs(60)),
     };
     let services = Services::new(core, keys);
     services.subscribe_invalidations().await.map_err(|e| anyhow::anyhow!("subscribing to invalidations: {e}"))?;
@@ -116,6 +123,21 @@ async fn flush_usage_every(services: Arc<Services>, every: Duration) {
         tick.tick().await;
         if let Err(e) = services.usage.flush().await {
             tracing::warn!(error = %e, "usage flush failed; the counts are kept for the next one");
+        }
+    }
+}
+
+/// A rotation made by another replica or the CLI is picked up within this (SPEC §1: 60 s).
+pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
+
+async fn reload_keys_every(services: Arc<Services>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = services.reload_keys().await {
+            tracing::warn!(error = %e, "reloading signing keys failed; the previous keys stay in use");
         }
     }
 }
@@ -161,10 +183,12 @@ pub async fn spawn(config: &Config) -> anyhow::Result<RunningServer> {
     let server = server.run();
     let handle = server.handle();
     let flusher = tokio::spawn(flush_usage_every(flush_services.clone(), USAGE_FLUSH_INTERVAL));
+    let key_reloader = tokio::spawn(reload_keys_every(flush_services.clone(), KEY_RELOAD_INTERVAL));
     let task = tokio::spawn(async move {
         let result = server.await;
         // Stopped: nothing counted may be lost.
         flusher.abort();
+        key_reloader.abort();
         if let Err(e) = flush_services.usage.flush().await {
             tracing::error!(error = %e, "final usage flush failed");
         }

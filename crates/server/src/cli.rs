@@ -29,8 +29,24 @@ pub enum Command {
         #[arg(long, default_value = "Platform Administrator")]
         full_name: String,
     },
+    /// Manage token signing keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Print the OpenAPI 3.1 document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Create a new signing key; the old ones keep verifying until their tokens expire.
+    /// Running servers pick it up within 60 s.
+    Rotate {
+        /// EdDSA, RS256 or ES256 (default: `auth.signing_algorithm`).
+        #[arg(long)]
+        algorithm: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -76,6 +92,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("creating the super-admin: {}", describe(&e)))?;
             println!("super-admin {} ({}) in tenant `platform`", user.email, user.id);
+            Ok(())
+        }
+        Command::Keys { action: KeysAction::Rotate { algorithm } } => {
+            let name = algorithm.unwrap_or_else(|| config.auth.signing_algorithm.clone());
+            let algorithm = tessera_domain::signing::SigningAlgorithm::parse(&name)
+                .ok_or_else(|| anyhow::anyhow!("--algorithm: must be EdDSA, RS256 or ES256"))?;
+            crate::database::migrate_up(&config).await?;
+            let store = crate::database::connect_app(&config).await?;
+            let services = crate::app::build_services(&config, store.repositories()).await?;
+            let kid = services.rotate_keys(algorithm).await.map_err(|e| anyhow::anyhow!("rotating keys: {e}"))?;
+            println!("new signing key {kid} ({})", algorithm.as_str());
             Ok(())
         }
         Command::Openapi => Ok(()),

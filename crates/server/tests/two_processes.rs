@@ -1,5 +1,6 @@
 //! Two real `tessera` processes sharing PostgreSQL and Redis: a change made through one is
-//! applied by the other within 1 s (SPEC §3 settings cache, invalidated over Redis pub/sub).
+//! applied by the other within 1 s: the settings cache (SPEC §3) and revocation (SPEC §6.2),
+//! both invalidated over Redis pub/sub.
 //! Runs when both `TESSERA_TEST_DATABASE_URL` and `TESSERA_TEST_REDIS_URL` are set.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test harness")]
 
@@ -63,7 +64,7 @@ async fn login(client: &reqwest::Client, base: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_settings_change_on_one_process_applies_on_the_other_within_a_second() {
+async fn settings_changes_and_logouts_on_one_process_apply_on_the_other_within_a_second() {
     let (Some(db), Ok(redis)) = (tessera_testkit::postgres_store().await, std::env::var("TESSERA_TEST_REDIS_URL"))
     else {
         eprintln!("skipped: TESSERA_TEST_DATABASE_URL and TESSERA_TEST_REDIS_URL are both needed");
@@ -81,6 +82,8 @@ async fn a_settings_change_on_one_process_applies_on_the_other_within_a_second()
         ("TESSERA_REDIS__URL", redis),
         ("TESSERA_SECURITY__MASTER_KEY", "c2hhcmVkIG1hc3RlciBrZXkgb2YgdGhlIHRlc3QhISE=".to_owned()),
         ("TESSERA_SERVER__WORKERS", "1".to_owned()),
+        // Replicas share one issuer (the default derives it from each process's own port).
+        ("TESSERA_AUTH__ISSUER", "http://tessera.test".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -114,5 +117,27 @@ async fn a_settings_change_on_one_process_applies_on_the_other_within_a_second()
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     eprintln!("process two applied the change after {:?}", changed.elapsed());
+
+    // Logout on process one: process two refuses the token within 1 s.
+    let fresh = login(&client, &one.base).await["access_token"].as_str().unwrap().to_owned();
+    let me = |base: String, token: String| {
+        let client = client.clone();
+        async move {
+            client.get(format!("{base}/api/v1/auth/me")).bearer_auth(token).send().await.unwrap().status().as_u16()
+        }
+    };
+    let status = me(two.base.clone(), fresh.clone()).await;
+    assert_eq!(status, 200, "process two accepts the live session");
+    let (status, _) = post(&client, format!("{}/api/v1/auth/logout", one.base), Some(&fresh), json!({})).await;
+    assert_eq!(status, 204);
+    let revoked = Instant::now();
+    loop {
+        if me(two.base.clone(), fresh.clone()).await == 401 {
+            break;
+        }
+        assert!(revoked.elapsed() < Duration::from_secs(1), "process two still accepted the token after 1 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!("process two refused the logged-out token after {:?}", revoked.elapsed());
     drop((one.child, two.child));
 }

@@ -4,9 +4,9 @@
 use crate::{Core, ServiceError, ServiceResult, SigningKeys};
 use chrono::Duration as ChronoDuration;
 use tessera_auth::jwt::{AccessClaims, TokenValidation};
-use tessera_auth::opaque::{hash_token, new_refresh_token};
+use tessera_auth::opaque::{hash_token, new_refresh_token_for};
 use tessera_auth::password::PasswordCheck;
-use tessera_domain::ports::AdminGuard;
+use tessera_domain::ports::{AdminGuard, Invalidation};
 use tessera_domain::session::{RefreshTokenRecord, Session};
 use tessera_domain::{
     Email, Principal, RoleName, SessionId, Slug, Tenant, TenantId, TenantStatus, User, UserId, UserStatus,
@@ -45,8 +45,8 @@ pub struct Me {
 }
 
 pub struct AuthService {
-    core: Core,
-    keys: SigningKeys,
+    pub(crate) core: Core,
+    pub(crate) keys: SigningKeys,
 }
 
 impl AuthService {
@@ -121,24 +121,38 @@ impl AuthService {
             amr,
             revoked_at: None,
         };
-        let refresh_token = new_refresh_token().map_err(ServiceError::internal)?;
-        let record = RefreshTokenRecord {
-            id: self.core.ids.new_id(),
-            tenant_id: user.tenant_id,
-            session_id: session.id,
-            user_id: user.id,
-            token_hash: hash_token(&refresh_token),
-            created_at: now,
-            expires_at: now + refresh_ttl,
-            used_at: None,
-        };
-        self.core.repos.sessions.create(user.tenant_id, &session, &record).await?;
+        let (refresh_token, record) = self.new_refresh_record(&session, now + refresh_ttl)?;
+        let max_live = settings.sessions.max_per_user;
+        let evicted = self.core.repos.sessions.create(user.tenant_id, &session, &record, max_live).await?;
+        for session_id in evicted {
+            self.core.broadcast(Invalidation::Session { tenant_id: user.tenant_id, session_id }).await;
+        }
         let access_ttl = settings.tokens.access_ttl_seconds;
         let access_token = self.issue_access_token(user, &session, access_ttl)?;
         Ok(TokenPair { access_token, refresh_token, expires_in: access_ttl })
     }
 
-    fn issue_access_token(&self, user: &User, session: &Session, ttl_seconds: u64) -> ServiceResult<String> {
+    /// A new opaque refresh token of `session` (carrying its tenant) and its stored record.
+    pub(crate) fn new_refresh_record(
+        &self,
+        session: &Session,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> ServiceResult<(String, RefreshTokenRecord)> {
+        let token = new_refresh_token_for(session.tenant_id.as_uuid()).map_err(ServiceError::internal)?;
+        let record = RefreshTokenRecord {
+            id: self.core.ids.new_id(),
+            tenant_id: session.tenant_id,
+            session_id: session.id,
+            user_id: session.user_id,
+            token_hash: hash_token(&token),
+            created_at: self.core.clock.now(),
+            expires_at,
+            used_at: None,
+        };
+        Ok((token, record))
+    }
+
+    pub(crate) fn issue_access_token(&self, user: &User, session: &Session, ttl_seconds: u64) -> ServiceResult<String> {
         let cfg = &self.core.config;
         let iat = self.core.clock.now().timestamp();
         let ttl = i64::try_from(ttl_seconds).map_err(ServiceError::internal)?;
@@ -180,6 +194,15 @@ impl AuthService {
         let user_id = UserId(parse(&claims.sub)?);
         let session_id = claims.sid.as_deref().map(parse).transpose()?.map(SessionId);
         self.check_tenant_live(home).await?;
+        // Revocation (logout, session revoke, disable, role or password change): the
+        // session must still be live, answered from the replica's session cache.
+        if let Some(sid) = session_id {
+            let sessions = self.core.repos.sessions.as_ref();
+            let live = self.core.session_cache.is_live(sessions, home, user_id, sid, self.core.clock.now()).await?;
+            if !live {
+                return Err(ServiceError::Unauthenticated);
+            }
+        }
         let role = RoleName::new(claims.role);
         let tenant_id = match act_as {
             Some(t) if t != home && role.is_super_admin() => {

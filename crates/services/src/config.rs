@@ -22,6 +22,9 @@ pub struct CoreConfig {
     /// Safety net for the tenant cache: entries are reloaded after this even without an
     /// invalidation message.
     pub tenant_cache_ttl: Duration,
+    /// A refresh token presented again within this long after its rotation answers 401
+    /// without revoking anything (client races; SPEC §6.2).
+    pub refresh_reuse_grace: Duration,
 }
 
 impl Default for CoreConfig {
@@ -35,6 +38,7 @@ impl Default for CoreConfig {
             platform_settings: TenantSettings::default(),
             bounds: SettingsBounds { max_access_ttl_seconds: 3600, max_refresh_ttl_seconds: 30 * 24 * 3600 },
             tenant_cache_ttl: Duration::from_secs(60),
+            refresh_reuse_grace: Duration::from_secs(5),
         }
     }
 }

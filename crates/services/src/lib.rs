@@ -6,7 +6,10 @@ pub mod config;
 pub mod error;
 pub mod keys;
 pub mod password;
+mod refresh;
 mod rules;
+pub mod session_cache;
+pub mod sessions;
 pub mod settings;
 pub mod tenant_cache;
 pub mod tenants;
@@ -15,13 +18,15 @@ pub mod users;
 
 use std::sync::Arc;
 use tessera_domain::ports::{Clock, DomainEvent, EventSink, IdGenerator, Invalidation, InvalidationBus, Repositories};
-use tessera_domain::{TenantId, UserId};
+use tessera_domain::{SessionId, TenantId, UserId};
 
 pub use auth::AuthService;
 pub use config::CoreConfig;
 pub use error::{ServiceError, ServiceResult};
 pub use keys::SigningKeys;
 pub use password::PasswordWorker;
+pub use session_cache::SessionCache;
+pub use sessions::SessionService;
 pub use settings::SettingsService;
 pub use tenant_cache::{TenantCache, TenantContext};
 pub use tenants::TenantService;
@@ -39,6 +44,7 @@ pub struct Core {
     pub bus: Arc<dyn InvalidationBus>,
     pub events: Arc<dyn EventSink>,
     pub tenant_cache: TenantCache,
+    pub session_cache: SessionCache,
 }
 
 impl Core {
@@ -51,11 +57,43 @@ impl Core {
     /// Drops the tenant's cached context here at once and on every other replica through
     /// the bus. A bus failure is logged: the cache TTL still bounds staleness.
     pub(crate) async fn invalidate_tenant(&self, tenant_id: TenantId) {
-        let event = Invalidation::Tenant { tenant_id };
+        self.broadcast(Invalidation::Tenant { tenant_id }).await;
+    }
+
+    /// Publishes an invalidation after applying it locally; a bus failure is logged.
+    pub(crate) async fn broadcast(&self, event: Invalidation) {
+        self.session_cache.invalidate(&event);
         self.tenant_cache.invalidate(&event);
         if let Err(e) = self.bus.publish(&event).await {
-            tracing::error!(%tenant_id, error = %e, "could not publish a tenant invalidation");
+            tracing::error!(error = %e, "could not publish an invalidation");
         }
+    }
+
+    /// Revokes one session everywhere (storage, then every replica's cache).
+    pub(crate) async fn revoke_session(&self, tenant_id: TenantId, session_id: SessionId) -> ServiceResult<()> {
+        self.repos.sessions.revoke(tenant_id, session_id, self.clock.now()).await?;
+        self.broadcast(Invalidation::Session { tenant_id, session_id }).await;
+        Ok(())
+    }
+
+    /// Revokes every session of a user but `keep`, everywhere.
+    pub(crate) async fn revoke_user_sessions(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        keep: Option<SessionId>,
+    ) -> ServiceResult<usize> {
+        let revoked = self.repos.sessions.revoke_all_for_user(tenant_id, user_id, keep, self.clock.now()).await?;
+        match keep {
+            // The kept session's cache entry must survive: invalidate the others one by one.
+            Some(_) => {
+                for session_id in &revoked {
+                    self.broadcast(Invalidation::Session { tenant_id, session_id: *session_id }).await;
+                }
+            }
+            None => self.broadcast(Invalidation::User { tenant_id, user_id }).await,
+        }
+        Ok(revoked.len())
     }
 
     /// Records a domain event; a failure is logged, never fails the change itself.
@@ -74,6 +112,7 @@ pub struct Services {
     pub users: UserService,
     pub auth: AuthService,
     pub settings: SettingsService,
+    pub sessions: SessionService,
     pub usage: UsageService,
     core: Core,
 }
@@ -85,9 +124,26 @@ impl Services {
             users: UserService::new(core.clone()),
             auth: AuthService::new(core.clone(), keys),
             settings: SettingsService::new(core.clone()),
+            sessions: SessionService::new(core.clone()),
             usage: UsageService::new(core.clone()),
             core,
         }
+    }
+
+    /// Re-reads the signing keys (run every minute so rotations elsewhere are picked up).
+    ///
+    /// # Errors
+    /// Storage failures; the previous keys stay in use.
+    pub async fn reload_keys(&self) -> ServiceResult<()> {
+        self.auth.keys.reload().await
+    }
+
+    /// `tessera keys rotate`: a new signing key of `algorithm`; returns its `kid`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn rotate_keys(&self, algorithm: tessera_domain::signing::SigningAlgorithm) -> ServiceResult<String> {
+        self.auth.keys.rotate(algorithm).await
     }
 
     /// Subscribes the caches to the invalidation bus (call once, at start).
@@ -95,6 +151,7 @@ impl Services {
     /// # Errors
     /// The bus could not start listening.
     pub async fn subscribe_invalidations(&self) -> ServiceResult<()> {
-        self.core.bus.subscribe(self.core.tenant_cache.handler()).await.map_err(Into::into)
+        self.core.bus.subscribe(self.core.tenant_cache.handler()).await?;
+        self.core.bus.subscribe(self.core.session_cache.handler()).await.map_err(Into::into)
     }
 }

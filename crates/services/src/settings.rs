@@ -7,7 +7,7 @@ use crate::{Core, ServiceError, ServiceResult};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use tessera_domain::settings::{self, TenantSettings};
-use tessera_domain::{FieldError, Permission, Principal, TenantId};
+use tessera_domain::{FieldError, Permission, Principal, RepoError, TenantId};
 
 /// Objects of the document whose keys are data (role names, feature names), not schema.
 const MAP_KEYS: [&str; 2] = ["rate_limits.per_role_per_minute", "features"];
@@ -55,13 +55,23 @@ impl SettingsService {
                 unknown.into_iter().map(|k| FieldError::new(k, "unknown setting")).collect(),
             ));
         }
-        let tenant = self.core.repos.tenants.get(id).await?;
-        let mut overrides = self.core.repos.tenants.settings(id).await?;
-        settings::merge_patch(&mut overrides, &patch);
-        let plan = settings::plan_defaults(tenant.plan);
-        settings::validate(&settings::compose(&platform, &plan, &overrides), self.core.config.bounds)
-            .map_err(ServiceError::Validation)?;
-        self.core.repos.tenants.set_settings(id, &overrides).await?;
+        // Read, patch, validate, compare-and-set: a concurrent patch makes the write fail and
+        // this one start over on the new overrides, so neither loses the other's keys.
+        let mut attempts = 0;
+        let overrides = loop {
+            let tenant = self.core.repos.tenants.get(id).await?;
+            let current = self.core.repos.tenants.settings(id).await?;
+            let mut overrides = current.clone();
+            settings::merge_patch(&mut overrides, &patch);
+            let plan = settings::plan_defaults(tenant.plan);
+            settings::validate(&settings::compose(&platform, &plan, &overrides), self.core.config.bounds)
+                .map_err(ServiceError::Validation)?;
+            match self.core.repos.tenants.set_settings(id, &current, &overrides).await {
+                Ok(()) => break overrides,
+                Err(RepoError::Conflict(what)) if what == "settings_changed" && attempts < 5 => attempts += 1,
+                Err(e) => return Err(e.into()),
+            }
+        };
         self.core.invalidate_tenant(id).await;
         let keys: Vec<String> =
             settings::sources(&patch_as_leaves(&patch), &json!({}), &json!({})).into_keys().collect();

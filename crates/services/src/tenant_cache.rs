@@ -74,6 +74,7 @@ impl TenantCache {
                     entries.remove(tenant_id);
                 }
                 Invalidation::All => entries.clear(),
+                Invalidation::Session { .. } | Invalidation::User { .. } => {}
             }
         }
     }

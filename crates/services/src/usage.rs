@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, TimeZone, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tessera_domain::ports::RequestCount;
-use tessera_domain::{Permission, Principal, TenantId};
+use tessera_domain::{Permission, Principal, RepoError, TenantId};
 
 /// One quota: what is used and the limit (`None` = unlimited).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ impl UsageService {
         if taken.is_empty() {
             return Ok(0);
         }
-        let batch: Vec<RequestCount> = taken
+        let mut batch: Vec<RequestCount> = taken
             .iter()
             .map(|((tenant_id, period), count)| RequestCount {
                 tenant_id: *tenant_id,
@@ -75,7 +75,24 @@ impl UsageService {
                 count: *count,
             })
             .collect();
-        match self.core.repos.usage.add_requests(&batch).await {
+        let mut result = self.core.repos.usage.add_requests(&batch).await;
+        let mut taken = taken;
+        if matches!(result, Err(RepoError::NotFound)) {
+            // A tenant purged since its requests were counted fails the whole batch: drop its
+            // counts (there is nobody left to bill) and store the rest.
+            let mut kept = Vec::with_capacity(batch.len());
+            for entry in batch {
+                if self.core.repos.tenants.get(entry.tenant_id).await.is_ok() {
+                    kept.push(entry);
+                } else {
+                    tracing::warn!(tenant_id = %entry.tenant_id, "dropping usage of a tenant that no longer exists");
+                    taken.remove(&(entry.tenant_id, entry.period.clone()));
+                }
+            }
+            result = self.core.repos.usage.add_requests(&kept).await;
+            batch = kept;
+        }
+        match result {
             Ok(()) => Ok(batch.len()),
             Err(e) => {
                 if let Ok(mut p) = self.pending.lock() {

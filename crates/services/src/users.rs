@@ -151,7 +151,10 @@ impl UserService {
         // Nobody takes away a role that holds more than they do (e.g. an admin's, from a non-admin).
         check_grantable(principal, user.role.as_str())?;
         user.role = role;
-        self.write(user, AdminGuard::KeepOne).await
+        let user = self.write(user, AdminGuard::KeepOne).await?;
+        // SPEC §6.2: a role change or a disable revokes the user's sessions everywhere.
+        self.core.revoke_user_sessions(user.tenant_id, user.id, None).await?;
+        Ok(user)
     }
 
     pub async fn disable(&self, principal: &Principal, id: UserId) -> ServiceResult<User> {
@@ -161,7 +164,10 @@ impl UserService {
         }
         let mut user = self.core.repos.users.get(principal.tenant_id, id).await?;
         user.status = UserStatus::Disabled;
-        self.write(user, AdminGuard::KeepOne).await
+        let user = self.write(user, AdminGuard::KeepOne).await?;
+        // SPEC §6.2: a role change or a disable revokes the user's sessions everywhere.
+        self.core.revoke_user_sessions(user.tenant_id, user.id, None).await?;
+        Ok(user)
     }
 
     pub async fn enable(&self, principal: &Principal, id: UserId) -> ServiceResult<User> {
@@ -178,6 +184,10 @@ impl UserService {
         }
         self.core.repos.users.delete(principal.tenant_id, id, AdminGuard::KeepOne).await.map_err(user_conflict)?;
         tracing::info!(user_id = %id, "user deleted");
+        // Their sessions went with them; drop what replicas cached.
+        self.core
+            .broadcast(tessera_domain::ports::Invalidation::User { tenant_id: principal.tenant_id, user_id: id })
+            .await;
         let data = serde_json::json!({ "user_id": id });
         self.core.record("user.deleted", principal.tenant_id, Some(principal.user_id), data).await;
         Ok(())

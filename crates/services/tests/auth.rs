@@ -46,7 +46,7 @@ async fn login_issues_spec_claims_and_an_opaque_refresh_token() {
     assert_eq!(claims.exp - claims.iat, 900);
     assert!(claims.sid.is_some());
     assert_eq!(f.tokens.expires_in, 900);
-    assert_eq!(f.tokens.refresh_token.len(), 43);
+    assert_eq!(f.tokens.refresh_token.len(), 79, "rt_ + tenant hex + _ + 43 random chars");
     let header = token_header(&f.tokens.access_token);
     assert_eq!(header["alg"], "EdDSA");
     assert!(header["kid"].is_string());

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use tessera_auth::keys::MasterKey;
 use tessera_auth::password::Argon2Params;
-use tessera_domain::ports::{InvalidationBus, Repositories, SystemClock, UuidV7Generator};
+use tessera_domain::ports::{Clock, InvalidationBus, Repositories, SystemClock, UuidV7Generator};
 use tessera_domain::signing::SigningAlgorithm;
 use tessera_domain::{Principal, Tenant, User};
 use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus};
 use tessera_services::auth::{LoginInput, TokenPair};
 use tessera_services::tenants::RegisterInput;
-use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SigningKeys, TenantCache};
+use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SessionCache, SigningKeys, TenantCache};
 
 /// A password every fixture user has; long enough for the default policy.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -31,6 +31,42 @@ pub async fn services_on(repos: Repositories) -> Services {
     build(repos, Arc::new(MemoryInvalidationBus::new()), Arc::new(MemoryEventSink::new(1000)), master).await
 }
 
+/// A clock tests move by hand.
+pub struct ManualClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl ManualClock {
+    pub fn new() -> Self {
+        Self(std::sync::Mutex::new(SystemClock.now()))
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        if let Ok(mut t) = self.0.lock() {
+            *t += by;
+        }
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.lock().map(|t| *t).unwrap_or_else(|_| SystemClock.now())
+    }
+}
+
+/// The in-memory core on a clock the test controls, and its event sink.
+pub async fn in_memory_with_clock(clock: Arc<ManualClock>) -> (Services, Arc<MemoryEventSink>) {
+    let events = Arc::new(MemoryEventSink::new(1000));
+    let master = MasterKey::generate().expect("master key");
+    let repos = tessera_repository::memory::repositories();
+    let s = build_on(repos, Arc::new(MemoryInvalidationBus::new()), events.clone(), master, clock).await;
+    (s, events)
+}
+
 /// The core on explicit parts: two `Services` sharing `repos`, `bus` and `master` behave
 /// like two replicas of one deployment.
 ///
@@ -42,12 +78,31 @@ pub async fn build(
     events: Arc<MemoryEventSink>,
     master: MasterKey,
 ) -> Services {
+    build_on(repos, bus, events, master, Arc::new(SystemClock)).await
+}
+
+/// `build` with a chosen clock.
+///
+/// # Panics
+/// When the core cannot be built.
+pub async fn build_on(
+    repos: Repositories,
+    bus: Arc<dyn InvalidationBus>,
+    events: Arc<MemoryEventSink>,
+    master: MasterKey,
+    clock: Arc<dyn Clock>,
+) -> Services {
     let config = fast_config();
     let passwords = PasswordWorker::new(config.argon2, 4).expect("argon2 params");
-    let clock = Arc::new(SystemClock);
-    let keys = SigningKeys::load_or_create(repos.signing_keys.clone(), master, SigningAlgorithm::EdDSA, clock.as_ref())
-        .await
-        .expect("signing keys");
+    let keys = SigningKeys::load_or_create(
+        repos.signing_keys.clone(),
+        master,
+        SigningAlgorithm::EdDSA,
+        clock.clone(),
+        chrono::Duration::hours(1),
+    )
+    .await
+    .expect("signing keys");
     let tenant_cache = TenantCache::new(config.tenant_cache_ttl);
     let core = Core {
         repos,
@@ -58,6 +113,7 @@ pub async fn build(
         bus,
         events,
         tenant_cache,
+        session_cache: SessionCache::new(std::time::Duration::from_secs(60)),
     };
     let services = Services::new(core, keys);
     services.subscribe_invalidations().await.expect("subscribe");

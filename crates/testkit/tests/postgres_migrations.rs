@@ -65,8 +65,8 @@ async fn the_app_role_can_use_usage_counters_created_after_the_grant() {
         return;
     };
     let owner = SeaStore::connect(&db.owner_url, 1).await.unwrap();
-    // Recreate the newest migration's table: it now postdates the grant.
-    Migrator::down(owner.connection(), Some(1)).await.unwrap();
+    // Recreate the usage migration's table (the second newest): it now postdates the grant.
+    Migrator::down(owner.connection(), Some(2)).await.unwrap();
     assert!(!tables(owner.connection()).await.unwrap().iter().any(|(t, ..)| t == "usage_counters"));
     Migrator::up(owner.connection(), None).await.unwrap();
 

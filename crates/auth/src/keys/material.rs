@@ -3,7 +3,8 @@
 //! signing key (checking that it matches the stored public part).
 //!
 //! Stored forms (`StoredSigningKey`): EdDSA public = the raw 32-byte Ed25519 point; ES256
-//! public = the SEC1 uncompressed P-256 point (65 bytes, `04 || x || y`). Private parts are
+//! public = the SEC1 uncompressed P-256 point (65 bytes, `04 || x || y`); RS256 public = the
+//! PKCS#1 `RSAPublicKey` DER of an RSA 2048 key (see [`super::rs256`]). Private parts are
 //! PKCS#8 DER sealed with the master key.
 
 use base64::Engine as _;
@@ -14,7 +15,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use serde_json::{Value, json};
 use tessera_domain::signing::{SigningAlgorithm, StoredSigningKey};
 
-use super::MasterKey;
+use super::{MasterKey, rs256};
 use crate::AuthError;
 use crate::opaque::random_bytes;
 
@@ -26,11 +27,12 @@ pub(crate) struct VerifyingMaterial {
 }
 
 /// Creates a signing key in its stored form: random `kid` (16 bytes, base64url), public key in
-/// the algorithm's raw form, PKCS#8 private key sealed under `master`.
+/// the algorithm's stored form (module docs), PKCS#8 private key sealed under `master`.
+/// RS256 makes an RSA 2048 key, which takes a noticeable fraction of a second (more in debug
+/// builds): run it off the async executor.
 ///
 /// # Errors
-/// [`AuthError::UnsupportedAlgorithm`] for RS256 (not implemented yet);
-/// [`AuthError::Crypto`] if the OS random source, encoding or sealing fails.
+/// [`AuthError::Crypto`] if the OS random source, key generation, encoding or sealing fails.
 pub fn generate_signing_key(
     alg: SigningAlgorithm,
     master: &MasterKey,
@@ -39,7 +41,7 @@ pub fn generate_signing_key(
     let (public_key, private_der) = match alg {
         SigningAlgorithm::EdDSA => generate_ed25519()?,
         SigningAlgorithm::ES256 => generate_p256()?,
-        SigningAlgorithm::RS256 => return Err(AuthError::UnsupportedAlgorithm(alg)),
+        SigningAlgorithm::RS256 => rs256::generate()?,
     };
     Ok(StoredSigningKey {
         kid: URL_SAFE_NO_PAD.encode(random_bytes::<16>()?),
@@ -51,7 +53,7 @@ pub fn generate_signing_key(
     })
 }
 
-fn encoding_failed() -> AuthError {
+pub(super) fn encoding_failed() -> AuthError {
     AuthError::Crypto("encoding a new private key failed".to_owned())
 }
 
@@ -76,7 +78,7 @@ fn generate_p256() -> Result<(Vec<u8>, p256::pkcs8::SecretDocument), AuthError> 
     Err(AuthError::Crypto("could not draw a valid P-256 scalar".to_owned()))
 }
 
-fn invalid(key: &StoredSigningKey, reason: &'static str) -> AuthError {
+pub(super) fn invalid(key: &StoredSigningKey, reason: &'static str) -> AuthError {
     AuthError::InvalidKey { kid: key.kid.clone(), reason }
 }
 
@@ -122,7 +124,7 @@ pub(crate) fn verifying_material(key: &StoredSigningKey) -> Result<VerifyingMate
                 }),
             })
         }
-        SigningAlgorithm::RS256 => Err(AuthError::UnsupportedAlgorithm(key.algorithm)),
+        SigningAlgorithm::RS256 => rs256::verifying_material(key),
     }
 }
 
@@ -150,7 +152,7 @@ pub(crate) fn encoding_key(key: &StoredSigningKey, master: &MasterKey) -> Result
             }
             Ok(EncodingKey::from_ec_der(&der))
         }
-        SigningAlgorithm::RS256 => Err(AuthError::UnsupportedAlgorithm(key.algorithm)),
+        SigningAlgorithm::RS256 => rs256::encoding_key(key, &der),
     }
 }
 
@@ -196,12 +198,6 @@ mod tests {
         let b = generate_signing_key(SigningAlgorithm::EdDSA, &m, Utc::now()).unwrap();
         assert_ne!(a.kid, b.kid);
         assert_ne!(a.public_key, b.public_key);
-    }
-
-    #[test]
-    fn rs256_is_unsupported() {
-        let err = generate_signing_key(SigningAlgorithm::RS256, &master(), Utc::now()).unwrap_err();
-        assert!(matches!(err, AuthError::UnsupportedAlgorithm(SigningAlgorithm::RS256)));
     }
 
     #[test]

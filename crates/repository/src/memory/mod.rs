@@ -19,6 +19,7 @@ pub use tenants::MemoryTenantRepository;
 pub use usage::MemoryUsageRepository;
 pub use users::MemoryUserRepository;
 
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tessera_domain::ports::{Clock, Repositories, SystemClock};
@@ -33,12 +34,28 @@ struct State {
     tenants: BTreeMap<TenantId, Tenant>,
     users: BTreeMap<UserId, User>,
     sessions: BTreeMap<SessionId, Session>,
-    refresh_tokens: BTreeMap<Uuid, RefreshTokenRecord>,
+    refresh_tokens: BTreeMap<Uuid, StoredRefresh>,
     signing_keys: BTreeMap<String, StoredSigningKey>,
     /// `tenants.settings`, for the tenants that have overrides (absent = `{}`).
     tenant_settings: BTreeMap<TenantId, serde_json::Value>,
     /// `usage_counters`, keyed by `(tenant_id, period)`.
     usage: BTreeMap<(TenantId, String), u64>,
+}
+
+/// A `refresh_tokens` row: the record plus the columns only the adapters write.
+#[derive(Debug, Clone)]
+struct StoredRefresh {
+    record: RefreshTokenRecord,
+    /// Set when its session is revoked: the token can never be used again.
+    revoked_at: Option<DateTime<Utc>>,
+    /// The token that replaced it at rotation (the family chain, for audits).
+    replaced_by: Option<Uuid>,
+}
+
+impl StoredRefresh {
+    fn new(record: RefreshTokenRecord) -> Self {
+        Self { record, revoked_at: None, replaced_by: None }
+    }
 }
 
 /// The shared state of the memory adapters. Cloning shares it.

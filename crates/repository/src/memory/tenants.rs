@@ -1,9 +1,10 @@
 //! The memory tenant registry. Provisioning checks the tenant and its admin against the
 //! whole state before writing either, so it is all-or-nothing. Setting overrides live
-//! beside the tenants (as their own column does in SQL), so `update` cannot touch them.
+//! beside the tenants (as their own column does in SQL), so `update` cannot touch them;
+//! `set_settings` replaces them only if they still equal what the caller read.
 
 use super::{MemoryStore, State};
-use crate::rules::{check_settings, conflict, cursor, ensure_in_scope, overfetch};
+use crate::rules::{check_settings, check_settings_unchanged, conflict, cursor, ensure_in_scope, overfetch};
 use async_trait::async_trait;
 use std::ops::Bound;
 use tessera_domain::ports::TenantRepository;
@@ -88,13 +89,25 @@ impl TenantRepository for MemoryTenantRepository {
         Ok(state.tenant_settings.get(&id).cloned().unwrap_or_else(|| serde_json::Value::Object(serde_json::Map::new())))
     }
 
+    /// Compares the stored overrides with `expected` as JSON values, under the write lock.
     #[tracing::instrument(skip_all, fields(tenant_id = %id))]
-    async fn set_settings(&self, id: TenantId, overrides: &serde_json::Value) -> Result<(), RepoError> {
+    async fn set_settings(
+        &self,
+        id: TenantId,
+        expected: &serde_json::Value,
+        overrides: &serde_json::Value,
+    ) -> Result<(), RepoError> {
         check_settings(overrides)?;
         let now = self.store.clock.now();
         let mut state = self.store.write();
-        let stored = state.tenants.get_mut(&id).ok_or(RepoError::NotFound)?;
-        stored.updated_at = now;
+        if !state.tenants.contains_key(&id) {
+            return Err(RepoError::NotFound);
+        }
+        let empty = serde_json::Value::Object(serde_json::Map::new());
+        check_settings_unchanged(state.tenant_settings.get(&id).unwrap_or(&empty), expected)?;
+        if let Some(stored) = state.tenants.get_mut(&id) {
+            stored.updated_at = now;
+        }
         state.tenant_settings.insert(id, overrides.clone());
         Ok(())
     }

@@ -121,7 +121,7 @@ impl UserRepository for MemoryUserRepository {
         // ON DELETE CASCADE: the user's sessions, and with them their refresh tokens.
         state.sessions.retain(|_, s| s.user_id != id);
         let State { sessions, refresh_tokens, .. } = &mut *state;
-        refresh_tokens.retain(|_, r| sessions.contains_key(&r.session_id));
+        refresh_tokens.retain(|_, r| sessions.contains_key(&r.record.session_id));
         Ok(())
     }
 

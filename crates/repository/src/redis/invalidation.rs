@@ -168,6 +168,29 @@ mod tests {
     }
 
     #[test]
+    fn session_and_user_events_go_to_their_tenant_channel_and_round_trip() {
+        let tenant_id = TenantId(Uuid::new_v4());
+        let session_id = tessera_domain::SessionId(Uuid::new_v4());
+        let user_id = tessera_domain::UserId(Uuid::new_v4());
+        let cases = [
+            (
+                Invalidation::Session { tenant_id, session_id },
+                serde_json::json!({ "kind": "session", "tenant_id": tenant_id.to_string(), "session_id": session_id.to_string() }),
+            ),
+            (
+                Invalidation::User { tenant_id, user_id },
+                serde_json::json!({ "kind": "user", "tenant_id": tenant_id.to_string(), "user_id": user_id.to_string() }),
+            ),
+        ];
+        for (event, wire) in cases {
+            let (channel, payload) = encode(&event).unwrap();
+            assert_eq!(channel, format!("tessera:{tenant_id}:invalidate"));
+            assert_eq!(serde_json::from_str::<serde_json::Value>(&payload).unwrap(), wire);
+            assert_eq!(decode(payload.as_bytes()).unwrap(), event);
+        }
+    }
+
+    #[test]
     fn all_goes_to_the_global_channel() {
         let (channel, payload) = encode(&Invalidation::All).unwrap();
         assert_eq!(channel, GLOBAL_CHANNEL);

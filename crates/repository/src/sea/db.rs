@@ -50,6 +50,22 @@ pub(crate) async fn set_tenant(tx: &DatabaseTransaction, tenant: TenantId) -> Re
     Ok(())
 }
 
+/// `sql` as `c`'s backend runs it. SQLite has no row locks (nor `FOR UPDATE`): a writing
+/// transaction there is `BEGIN IMMEDIATE`, which already holds the database's write lock,
+/// so a trailing `FOR UPDATE` / `FOR NO KEY UPDATE` is dropped.
+pub(crate) fn locking<'a>(c: &impl ConnectionTrait, sql: &'a str) -> &'a str {
+    match c.get_database_backend() {
+        DbBackend::Postgres => sql,
+        _ => sql.trim_end_matches(" FOR UPDATE").trim_end_matches(" FOR NO KEY UPDATE"),
+    }
+}
+
+/// `$first, $first+1, …` for `n` values: the inside of an `IN (…)` list bound value by value
+/// (the same text works on both backends, unlike `= ANY($n)`).
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 fn statement(c: &impl ConnectionTrait, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
     Statement::from_sql_and_values(c.get_database_backend(), sql, values)
 }
@@ -123,6 +139,12 @@ fn unique_rule(message: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::unique_rule;
+
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(super::placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(super::placeholders(1, 1), "$1");
+    }
 
     #[test]
     fn unique_violations_are_named_on_both_backends() {

@@ -7,13 +7,16 @@
 //! which sorts chronologically), `amr` as JSON TEXT.
 
 mod db;
+mod refresh;
 mod rows;
 mod sessions;
+mod signing_keys;
 mod tenants;
 mod usage;
 mod users;
 
-pub use sessions::{SeaSessionRepository, SeaSigningKeyRepository};
+pub use sessions::SeaSessionRepository;
+pub use signing_keys::SeaSigningKeyRepository;
 pub use tenants::SeaTenantRepository;
 pub use usage::SeaUsageRepository;
 pub use users::SeaUserRepository;

@@ -1,13 +1,13 @@
 //! The tenant registry on SQL. `tenants` is a global table (no row-level security);
 //! provisioning is one transaction that also writes the admin under the new tenant's scope.
 //! Setting overrides are the `settings` column (JSON TEXT, default `{}`), which only
-//! `set_settings` writes.
+//! `set_settings` writes, as a compare-and-set against the parsed stored value.
 
 use super::SeaStore;
 use super::db::{self, Access, commit, exec, expect_changed, one};
 use super::rows::{self, tenant_columns};
 use super::users::insert_user;
-use crate::rules::{check_settings, cursor, ensure_in_scope, overfetch};
+use crate::rules::{check_settings, check_settings_unchanged, cursor, ensure_in_scope, overfetch};
 use async_trait::async_trait;
 use tessera_domain::ports::TenantRepository;
 use tessera_domain::{Page, PageRequest, RepoError, Slug, Tenant, TenantId, User};
@@ -97,16 +97,29 @@ impl TenantRepository for SeaTenantRepository {
         row.as_ref().map(rows::settings).ok_or(RepoError::NotFound)?
     }
 
+    /// One write transaction: the row is locked (`FOR UPDATE` on PostgreSQL; SQLite's `BEGIN
+    /// IMMEDIATE` holds the database), the stored overrides are parsed and compared with
+    /// `expected` as JSON values (not as text), and only then replaced.
     #[tracing::instrument(skip_all, fields(tenant_id = %id))]
-    async fn set_settings(&self, id: TenantId, overrides: &serde_json::Value) -> Result<(), RepoError> {
+    async fn set_settings(
+        &self,
+        id: TenantId,
+        expected: &serde_json::Value,
+        overrides: &serde_json::Value,
+    ) -> Result<(), RepoError> {
         check_settings(overrides)?;
         let text = serde_json::to_string(overrides).map_err(RepoError::unavailable)?;
+        let tx = self.store.begin_global(Access::Write).await?;
+        let sql = db::locking(&tx, "SELECT settings FROM tenants WHERE id = $1 FOR UPDATE");
+        let row = one(&tx, sql, [id.as_uuid().into()]).await?.ok_or(RepoError::NotFound)?;
+        check_settings_unchanged(&rows::settings(&row)?, expected)?;
         let changed = exec(
-            self.store.connection(),
+            &tx,
             "UPDATE tenants SET settings = $2, updated_at = $3 WHERE id = $1",
             [id.as_uuid().into(), text.into(), self.store.clock.now().into()],
         )
         .await?;
-        expect_changed(changed)
+        expect_changed(changed)?;
+        commit(tx).await
     }
 }

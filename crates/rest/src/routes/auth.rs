@@ -47,6 +47,17 @@ pub struct TokenResponse {
     pub expires_in: u64,
 }
 
+impl From<tessera_services::auth::TokenPair> for TokenResponse {
+    fn from(pair: tessera_services::auth::TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token,
+            refresh_token: pair.refresh_token,
+            token_type: "Bearer",
+            expires_in: pair.expires_in,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct MfaSummary {
     pub totp: bool,
@@ -116,12 +127,7 @@ pub async fn login(
         user_agent: user_agent(&req),
     };
     let pair = services.auth.login(input).await?;
-    Ok(HttpResponse::Ok().json(TokenResponse {
-        access_token: pair.access_token,
-        refresh_token: pair.refresh_token,
-        token_type: "Bearer",
-        expires_in: pair.expires_in,
-    }))
+    Ok(HttpResponse::Ok().json(TokenResponse::from(pair)))
 }
 
 /// The caller: user, tenant, role and permissions.

@@ -1,6 +1,7 @@
 //! The `/api/v1` route groups, one file per group, and the OpenAPI paths they contribute.
 
 pub mod auth;
+pub mod sessions;
 pub mod settings;
 pub mod tenants;
 pub mod users;
@@ -17,6 +18,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(auth::login)
         .service(auth::me)
         .service(auth::jwks)
+        .service(sessions::refresh)
+        .service(sessions::logout)
+        .service(sessions::list_my_sessions)
+        .service(sessions::revoke_other_sessions)
+        .service(sessions::revoke_my_session)
+        .service(sessions::list_user_sessions)
+        .service(sessions::revoke_user_sessions)
         .service(tenants::create_tenant)
         .service(tenants::list_tenants)
         .service(tenants::get_tenant)
@@ -42,6 +50,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[openapi(
     paths(
         auth::register, auth::login, auth::me, auth::jwks,
+        sessions::refresh,
+        sessions::logout,
+        sessions::list_my_sessions,
+        sessions::revoke_other_sessions,
+        sessions::revoke_my_session,
+        sessions::list_user_sessions,
+        sessions::revoke_user_sessions,
         tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::patch_tenant,
         tenants::delete_tenant, tenants::suspend_tenant, tenants::activate_tenant,
         settings::get_settings,

@@ -13,7 +13,10 @@
 pub mod admin_guard;
 pub mod concurrency;
 pub mod invalidation;
+pub mod refresh_rotation;
 pub mod sample;
+pub mod session_limits;
+pub mod session_revocation;
 pub mod sessions;
 pub mod signing_keys;
 pub mod tenant_settings;
@@ -81,6 +84,8 @@ macro_rules! repository_contract_tests {
                 tenant_settings {
                     settings_default_to_an_empty_object,
                     set_then_get_round_trips_a_nested_object,
+                    set_settings_with_a_stale_expectation_conflicts,
+                    set_settings_compares_json_values_not_text,
                     settings_are_per_tenant,
                     settings_of_an_unknown_tenant_are_not_found,
                     set_settings_refuses_what_is_not_an_object,
@@ -121,10 +126,39 @@ macro_rules! repository_contract_tests {
                     refresh_token_must_belong_to_the_session,
                     deleting_the_user_removes_its_sessions,
                 }
+                session_limits {
+                    eviction_keeps_max_live_and_evicts_the_oldest_first,
+                    max_live_counts_only_live_sessions,
+                    eviction_touches_no_other_user_or_tenant,
+                    a_failed_create_evicts_nothing,
+                    list_live_is_newest_first_without_revoked_or_expired,
+                    list_live_is_tenant_scoped,
+                }
+                session_revocation {
+                    revoke_is_idempotent,
+                    revoke_in_another_tenant_is_not_found,
+                    revoked_sessions_refresh_tokens_are_invalid,
+                    revoke_all_for_user_keeps_keep_and_touches_no_one_else,
+                    revoke_all_for_user_in_another_tenant_revokes_nothing,
+                }
+                refresh_rotation {
+                    rotation_updates_last_seen_and_the_replacement_rotates_next,
+                    the_replacement_joins_the_rotated_tokens_session,
+                    reuse_within_grace_changes_nothing,
+                    reuse_after_grace_revokes_the_session,
+                    unknown_token_is_invalid,
+                    expired_token_is_invalid,
+                    session_past_expiry_is_invalid,
+                    idle_session_is_invalid,
+                    another_tenants_token_is_invalid,
+                    a_failed_rotation_leaves_the_token_unused,
+                    a_replacement_of_another_tenant_is_refused,
+                }
                 signing_keys {
                     list_is_empty_at_first,
                     insert_then_list_newest_first,
                     duplicate_kid_conflicts,
+                    retire_all_except_retires_the_others_once,
                 }
                 usage {
                     requests_without_usage_are_zero,

@@ -69,7 +69,13 @@ pub async fn add_user(repos: &Repositories, tenant: TenantId, address: &str, rol
 
 /// A fresh session of `user` and its first refresh token.
 pub fn session(user: &User) -> (Session, RefreshTokenRecord) {
-    let at = now();
+    session_at(user, now())
+}
+
+/// A session of `user` created (and last seen) at `at`, expiring 30 days later, and its
+/// first refresh token.
+pub fn session_at(user: &User, at: DateTime<Utc>) -> (Session, RefreshTokenRecord) {
+    let at = at.trunc_subsecs(6);
     let session = Session {
         id: SessionId(Uuid::now_v7()),
         tenant_id: user.tenant_id,
@@ -87,12 +93,34 @@ pub fn session(user: &User) -> (Session, RefreshTokenRecord) {
         tenant_id: user.tenant_id,
         session_id: session.id,
         user_id: user.id,
-        token_hash: format!("{:064x}", Uuid::new_v4().as_u128()),
+        token_hash: token_hash(),
         created_at: at,
         expires_at: session.expires_at,
         used_at: None,
     };
     (session, refresh)
+}
+
+/// A random 64-hex-digit token hash.
+pub fn token_hash() -> String {
+    format!("{:064x}", Uuid::new_v4().as_u128())
+}
+
+/// A replacement refresh token as a service builds it before a rotation: in `tenant`,
+/// created at `at` and valid 7 days, its session and user not known yet (nil), since
+/// the adapter binds it to the rotated token's session.
+pub fn replacement(tenant: TenantId, at: DateTime<Utc>) -> RefreshTokenRecord {
+    let at = at.trunc_subsecs(6);
+    RefreshTokenRecord {
+        id: Uuid::now_v7(),
+        tenant_id: tenant,
+        session_id: SessionId(Uuid::nil()),
+        user_id: UserId(Uuid::nil()),
+        token_hash: token_hash(),
+        created_at: at,
+        expires_at: at + chrono::Duration::days(7),
+        used_at: None,
+    }
 }
 
 pub fn signing_key(kid: &str, created_at: DateTime<Utc>) -> StoredSigningKey {
