@@ -12,7 +12,8 @@
 # target/bench/results.json. Every process it starts is stopped on exit, whatever happens.
 #
 # Knobs (environment): BENCH_CONCURRENCY (32), BENCH_DURATION_S, BENCH_WARMUP_S,
-# BENCH_TENANTS, BENCH_USERS, BENCH_SKIP_BUILD=1, BENCH_OUT (target/bench), CARGO.
+# BENCH_TENANTS, BENCH_USERS, BENCH_SKIP_BUILD=1, BENCH_BIN_DIR (prebuilt binaries),
+# BENCH_OUT (target/bench), BENCH_PERF=1 (profile the authenticated read with `perf`), CARGO.
 set -euo pipefail
 
 MODE=${1:-quick}
@@ -35,7 +36,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 OUT=${BENCH_OUT:-$ROOT/target/bench}
 RAW=$OUT/raw
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
+BIN=${BENCH_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/release}
 START_TIME=$(date +%s)
 
 # The servers must run with their defaults: keep the two test URLs, drop every other
@@ -128,8 +129,7 @@ rm -rf "$RAW"
 mkdir -p "$RAW"
 log "mode $MODE: $TENANTS tenants x $USERS users, concurrency $CONCURRENCY, warm-up ${WARMUP}s, runs ${DURATION}s"
 
-# --- Argon2 hash time on the server's core, before anything else runs ----------------------
-"${SERVER_PIN[@]}" "$LOADGEN" argon2 --samples 10 --out "$RAW/argon2.json"
+log "load average before starting: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share these cores)"
 
 # --- helpers -----------------------------------------------------------------------------
 TESSERA_PID="" BASELINE_PID=""
@@ -165,6 +165,29 @@ scenario() {
 	"${CLIENT_PIN[@]}" "$LOADGEN" run --target "http://127.0.0.1:$port" --seed "$SEED" --scenario "$name" \
 		--backend "$backend" --system "$system" --concurrency "$CONCURRENCY" --warmup-s "$WARMUP" \
 		--duration-s "$DURATION" --watch "$system=$pid" --out "$RAW/$backend-$system-$tag.json" "$@"
+}
+
+# profile_read BACKEND: one more authenticated-read run with `perf record` (software clock
+# sampling, so it works in VMs without hardware counters) attached to the server; the flat
+# profile goes to $OUT/perf-BACKEND-read-user.txt. The run itself is not part of the report.
+profile_read() {
+	local backend=$1 data=$OUT/perf-$1-read-user.data seconds
+	if ! command -v perf >/dev/null 2>&1; then
+		log "perf not found: no profile"
+		return 0
+	fi
+	seconds=$(awk "BEGIN { print $WARMUP + $DURATION }")
+	perf record -e cpu-clock -F 999 -g -p "$TESSERA_PID" -o "$data" -- sleep "$seconds" >/dev/null 2>&1 &
+	local perf_pid=$!
+	PIDS+=("$perf_pid")
+	"${CLIENT_PIN[@]}" "$LOADGEN" run --target "http://127.0.0.1:$PORT" --seed "$SEED" --scenario read-user \
+		--backend "$backend" --system tessera --concurrency "$CONCURRENCY" --warmup-s "$WARMUP" \
+		--duration-s "$DURATION" --out "$OUT/perf-$backend-read-user.json"
+	wait "$perf_pid" || true
+	forget_pid "$perf_pid"
+	perf report -i "$data" --no-children -g none --sort dso,symbol --stdio --percent-limit 0.7 2>/dev/null |
+		grep -v '^$' >"$OUT/perf-$backend-read-user.txt" || true
+	log "$backend: profile in $OUT/perf-$backend-read-user.txt"
 }
 
 # A fresh data dir (SQLite file, development master key) with an empty config dir, so only the
@@ -219,9 +242,13 @@ run_backend() {
 	local rate
 	rate=$("$LOADGEN" rate --result "$RAW/$backend-tessera-read-user.json" --fraction 0.7)
 	scenario "$backend" tessera read-user "$PORT" "$TESSERA_PID" --rate "$rate"
+	if [[ ${BENCH_PERF:-0} == 1 ]]; then profile_read "$backend"; fi
 	log "$backend: me, list, login, refresh"
 	scenario "$backend" tessera me "$PORT" "$TESSERA_PID"
 	scenario "$backend" tessera list-users "$PORT" "$TESSERA_PID"
+	# The Argon2 bound of the login scenario: hash time on the server's core, taken now so that
+	# it sees the same machine load as the logins that follow.
+	"${SERVER_PIN[@]}" "$LOADGEN" argon2 --samples 10 --backend "$backend" --out "$RAW/$backend-argon2.json"
 	scenario "$backend" tessera login "$PORT" "$TESSERA_PID"
 	scenario "$backend" tessera refresh-chain "$PORT" "$TESSERA_PID"
 	sleep 2

@@ -9,7 +9,7 @@ forbid() { # crate forbidden-dependency
   fi
 }
 for core in tessera-domain tessera-auth tessera-services; do
-  for dep in actix-web sea-orm sqlx redis async-graphql tokio-postgres; do forbid "$core" "$dep"; done
+  for dep in actix-web sea-orm sqlx redis async-graphql tokio-postgres lettre reqwest; do forbid "$core" "$dep"; done
 done
 forbid tessera-domain tokio
 forbid tessera-auth tokio

@@ -9,6 +9,7 @@
 mod m20261123_000001_core;
 mod m20261123_000002_usage;
 mod m20261123_000003_refresh_rotation;
+mod m20261123_000004_credentials;
 mod rls;
 mod roles;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_core::Migration),
             Box::new(m20261123_000002_usage::Migration),
             Box::new(m20261123_000003_refresh_rotation::Migration),
+            Box::new(m20261123_000004_credentials::Migration),
         ]
     }
 }

@@ -74,6 +74,34 @@ impl Reply {
 pub const PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
+    /// The server's data directory (the file mailer writes `mail/*.eml` under it).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// The text of the newest mail whose subject is `subject`, waiting up to 5 s for it.
+    pub async fn wait_for_mail(&self, subject: &str) -> String {
+        for _ in 0..250 {
+            let mut files: Vec<_> = std::fs::read_dir(self.data_dir().join("mail"))
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            files.sort();
+            for f in files.iter().rev() {
+                let text = std::fs::read_to_string(f).unwrap_or_default();
+                if text.contains(&format!("Subject: {subject}")) {
+                    return text;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no mail with subject {subject}");
+    }
+
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {
             s.stop().await;

@@ -10,5 +10,6 @@ pub mod jwt;
 pub mod keys;
 pub mod opaque;
 pub mod password;
+pub mod password_policy;
 
 pub use error::AuthError;

@@ -1,6 +1,7 @@
 //! Tessera's domain: entities, validated value objects, roles and permissions, and the
 //! outbound port traits every adapter implements. No runtime, web or storage types here.
 
+pub mod credentials;
 pub mod error;
 pub mod ids;
 pub mod page;

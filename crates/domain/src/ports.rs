@@ -322,4 +322,6 @@ pub struct Repositories {
     pub sessions: Arc<dyn SessionRepository>,
     pub signing_keys: Arc<dyn SigningKeyRepository>,
     pub usage: Arc<dyn UsageRepository>,
+    pub invitations: Arc<dyn crate::credentials::InvitationRepository>,
+    pub credentials: Arc<dyn crate::credentials::CredentialRepository>,
 }

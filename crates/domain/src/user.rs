@@ -43,6 +43,8 @@ pub struct User {
     /// PHC string (Argon2id). Never serialized to a client or a log.
     pub password_hash: String,
     pub require_password_change: bool,
+    /// When the password was last set (password maximum age, SPEC §6.5).
+    pub password_changed_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,

@@ -1,7 +1,8 @@
 //! Rules every adapter applies the same way: the scope check on entities handed in, the
 //! names of the conflicts a port reports, the cursor convention of list ports, and the
 //! session rules (which sessions are live, which a new login evicts, what presenting a
-//! refresh token means).
+//! refresh token means), and the invitation rules (which conflict a new one reports, what
+//! revoking does).
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
@@ -29,6 +30,10 @@ pub(crate) mod conflict {
     pub const SETTINGS_CHANGED: &str = "settings_changed";
     /// A usage period that is not `YYYY-MM`.
     pub const PERIOD: &str = "period";
+    /// A pending invitation for the same email in the tenant.
+    pub const INVITATION: &str = "invitation";
+    /// Revoking an invitation that was accepted.
+    pub const ACCEPTED: &str = "accepted";
 }
 
 pub(crate) fn conflict(name: &str) -> RepoError {
@@ -80,6 +85,32 @@ pub(crate) fn check_settings_unchanged(
     expected: &serde_json::Value,
 ) -> Result<(), RepoError> {
     if stored == expected { Ok(()) } else { Err(conflict(conflict::SETTINGS_CHANGED)) }
+}
+
+/// The conflict a new invitation reports, if any: a user already registered with its email
+/// first (`email`), then a pending invitation for it (`invitation`).
+pub(crate) fn check_new_invitation(registered: bool, invited: bool) -> Result<(), RepoError> {
+    if registered {
+        Err(conflict(conflict::EMAIL))
+    } else if invited {
+        Err(conflict(conflict::INVITATION))
+    } else {
+        Ok(())
+    }
+}
+
+/// What revoking a stored invitation does: `Ok(true)` when `revoked_at` is to be written,
+/// `Ok(false)` when it is revoked already (the first revocation's time stays), and
+/// `Conflict("accepted")` when it was accepted. An expired one can still be revoked.
+pub(crate) fn check_revocable(
+    accepted_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+) -> Result<bool, RepoError> {
+    match (accepted_at, revoked_at) {
+        (Some(_), _) => Err(conflict(conflict::ACCEPTED)),
+        (None, Some(_)) => Ok(false),
+        (None, None) => Ok(true),
+    }
 }
 
 /// A live session: not revoked and not past `expires_at` at `at`.
@@ -275,6 +306,18 @@ mod tests {
         }
         // Idle exactly the timeout is still fine.
         assert_eq!(check(fresh, &Session { last_seen_at: at(400), ..session.clone() }), Presented::Fresh);
+    }
+
+    #[test]
+    fn invitation_rules() {
+        assert!(check_new_invitation(false, false).is_ok());
+        assert!(matches!(check_new_invitation(true, true), Err(RepoError::Conflict(c)) if c == "email"));
+        assert!(matches!(check_new_invitation(false, true), Err(RepoError::Conflict(c)) if c == "invitation"));
+        assert!(check_revocable(None, None).unwrap());
+        assert!(!check_revocable(None, Some(at(1))).unwrap());
+        for accepted in [(Some(at(1)), None), (Some(at(1)), Some(at(2)))] {
+            assert!(matches!(check_revocable(accepted.0, accepted.1), Err(RepoError::Conflict(c)) if c == "accepted"));
+        }
     }
 
     #[test]

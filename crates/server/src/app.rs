@@ -8,11 +8,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_auth::password::Argon2Params;
+use tessera_auth::password_policy::OfflineBreachedPasswords;
+use tessera_domain::credentials::LockoutStore;
 use tessera_domain::ports::InvalidationBus;
 use tessera_domain::ports::{SystemClock, UuidV7Generator};
 use tessera_domain::signing::SigningAlgorithm;
-use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus};
-use tessera_repository::redis::RedisInvalidationBus;
+use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus, MemoryLockoutStore};
+use tessera_repository::redis::{RedisInvalidationBus, RedisLockoutStore};
 use tessera_rest::RestConfig;
 use tessera_rest::health::HealthChecks;
 use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SessionCache, SigningKeys, TenantCache};
@@ -34,6 +36,7 @@ pub fn core_config(config: &Config) -> anyhow::Result<CoreConfig> {
         platform_settings: config.platform_settings()?,
         bounds: config.settings_bounds(),
         refresh_reuse_grace: Duration::from_secs(a.refresh_reuse_grace_seconds),
+        reset_link_base: config.password_reset_url(),
         argon2: Argon2Params {
             memory_kib: a.argon2_memory_kib,
             iterations: a.argon2_iterations,
@@ -96,6 +99,14 @@ pub async fn build_services(config: &Config, repos: tessera_domain::ports::Repos
         None => Arc::new(MemoryInvalidationBus::new()),
     };
     let tenant_cache = TenantCache::new(core_config.tenant_cache_ttl);
+    let mailer = tessera_integrations::mailer_from(&config.mail.transport, config.data_dir(), config.smtp_settings())
+        .map_err(|e| anyhow::anyhow!("configuration key `mail.transport`: {e}"))?;
+    let lockouts: Arc<dyn LockoutStore> = match &config.redis.url {
+        Some(url) => Arc::new(
+            RedisLockoutStore::connect(url).await.map_err(|e| anyhow::anyhow!("configuration key `redis.url`: {e}"))?,
+        ),
+        None => Arc::new(MemoryLockoutStore::new()),
+    };
     let core = Core {
         repos,
         clock,
@@ -107,6 +118,9 @@ pub async fn build_services(config: &Config, repos: tessera_domain::ports::Repos
         events: Arc::new(MemoryEventSink::new(1000)),
         tenant_cache,
         session_cache: SessionCache::new(std::time::Duration::from_secs(60)),
+        mailer,
+        lockouts,
+        breached: Arc::new(OfflineBreachedPasswords::embedded()),
     };
     let services = Services::new(core, keys);
     services.subscribe_invalidations().await.map_err(|e| anyhow::anyhow!("subscribing to invalidations: {e}"))?;

@@ -88,6 +88,8 @@ pub struct AuthConfig {
     pub max_access_token_ttl_seconds: u64,
     /// No tenant's refresh tokens live longer.
     pub max_refresh_token_ttl_seconds: u64,
+    /// The page password-reset links point to (`?token=` is added). Default `{issuer}/reset-password`.
+    pub password_reset_url: Option<String>,
     pub signing_algorithm: String,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -118,6 +120,16 @@ pub struct RateLimitConfig {
 pub struct MailConfig {
     /// `file` or `smtp`.
     pub transport: String,
+    /// The sender of every mail.
+    pub from: String,
+    pub smtp_host: Option<String>,
+    /// Default: 587 for `starttls`, 465 for `tls`, 25 for `none`.
+    pub smtp_port: Option<u16>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<SecretString>,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_tls: String,
+    pub smtp_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -199,6 +211,9 @@ impl Config {
     /// An empty variable (`TESSERA_REDIS__URL=`) means "unset".
     fn drop_empty_values(&mut self) {
         for v in [
+            &mut self.mail.smtp_host,
+            &mut self.mail.smtp_username,
+            &mut self.auth.password_reset_url,
             &mut self.database.url,
             &mut self.database.migration_url,
             &mut self.database.app_role,
@@ -210,7 +225,7 @@ impl Config {
             }
         }
         use secrecy::ExposeSecret;
-        for v in [&mut self.security.master_key, &mut self.metrics.token] {
+        for v in [&mut self.security.master_key, &mut self.metrics.token, &mut self.mail.smtp_password] {
             if v.as_ref().is_some_and(|s| s.expose_secret().trim().is_empty()) {
                 *v = None;
             }
@@ -230,6 +245,12 @@ impl Config {
         }
         if !matches!(self.mail.transport.as_str(), "file" | "smtp") {
             bail!("configuration key `mail.transport`: must be `file` or `smtp`");
+        }
+        if self.mail.smtp_tls.parse::<tessera_integrations::SmtpTls>().is_err() {
+            bail!("configuration key `mail.smtp_tls`: must be `none`, `starttls` or `tls`");
+        }
+        if self.mail.transport == "smtp" && self.mail.smtp_host.is_none() {
+            bail!("configuration key `mail.smtp_host`: required when `mail.transport` is `smtp`");
         }
         if tessera_domain::signing::SigningAlgorithm::parse(&self.auth.signing_algorithm).is_none() {
             bail!("configuration key `auth.signing_algorithm`: must be EdDSA, RS256 or ES256");
@@ -310,6 +331,26 @@ impl Config {
 
     pub fn issuer(&self) -> String {
         self.auth.issuer.clone().unwrap_or_else(|| format!("http://{}:{}", self.server.host, self.server.port))
+    }
+
+    /// The SMTP settings when `mail.transport` is `smtp` (only `from` matters for `file`).
+    pub fn smtp_settings(&self) -> Option<tessera_integrations::SmtpSettings> {
+        let m = &self.mail;
+        let host = m.smtp_host.clone()?;
+        let tls = m.smtp_tls.parse::<tessera_integrations::SmtpTls>().ok()?;
+        Some(tessera_integrations::SmtpSettings {
+            host,
+            port: m.smtp_port.unwrap_or_else(|| tls.default_port()),
+            username: m.smtp_username.clone(),
+            password: m.smtp_password.clone(),
+            tls,
+            from: m.from.clone(),
+            timeout_seconds: m.smtp_timeout_seconds,
+        })
+    }
+
+    pub fn password_reset_url(&self) -> String {
+        self.auth.password_reset_url.clone().unwrap_or_else(|| format!("{}/reset-password", self.issuer()))
     }
 
     pub fn data_dir(&self) -> &Path {

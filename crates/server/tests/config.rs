@@ -46,6 +46,7 @@ fn every_spec_key_is_accepted_from_the_environment() {
             ("TESSERA_GATEWAY__ALLOW_PRIVATE_UPSTREAMS", "true"),
             ("TESSERA_RATE_LIMIT__ENABLED", "false"),
             ("TESSERA_MAIL__TRANSPORT", "smtp"),
+            ("TESSERA_MAIL__SMTP_HOST", "smtp.example.com"),
             ("TESSERA_TEST_DATABASE_URL", "ignored"),
             ("TESSERA_CONFIG_DIR", "ignored"),
         ],
@@ -62,6 +63,7 @@ fn every_spec_key_is_accepted_from_the_environment() {
     assert!(c.gateway.allow_private_upstreams);
     assert!(!c.rate_limit.enabled);
     assert_eq!(c.mail.transport, "smtp");
+    assert_eq!(c.smtp_settings().map(|s| (s.host, s.port)), Some(("smtp.example.com".into(), 587)));
     assert_eq!(c.data_dir, PathBuf::from("/tmp/tessera-x"));
 }
 

@@ -6,6 +6,7 @@ use chrono::Duration as ChronoDuration;
 use tessera_auth::jwt::{AccessClaims, TokenValidation};
 use tessera_auth::opaque::{hash_token, new_refresh_token_for};
 use tessera_auth::password::PasswordCheck;
+use tessera_domain::credentials::LockoutKey;
 use tessera_domain::ports::{AdminGuard, Invalidation};
 use tessera_domain::session::{RefreshTokenRecord, Session};
 use tessera_domain::{
@@ -44,6 +45,18 @@ pub struct Me {
     pub principal: Principal,
 }
 
+/// SPEC §6.5: 5 failures lock for 1 min, doubling on each further lockout, at most 1 h.
+pub const LOCKOUT_THRESHOLD: u32 = 5;
+pub const LOCKOUT_BASE: std::time::Duration = std::time::Duration::from_secs(60);
+pub const LOCKOUT_MAX: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The lockout key of a login attempt: the tenant and the normalised email (the raw text
+/// lower-cased when it is not a valid address, so junk is throttled too).
+pub fn lockout_key(tenant: TenantId, email: &str) -> LockoutKey {
+    let email = Email::parse(email).map(|e| e.as_str().to_owned()).unwrap_or_else(|_| email.trim().to_lowercase());
+    LockoutKey { tenant, email }
+}
+
 pub struct AuthService {
     pub(crate) core: Core,
     pub(crate) keys: SigningKeys,
@@ -71,20 +84,33 @@ impl AuthService {
             Some(t) if t.status == TenantStatus::Active => Some(t),
             _ => None,
         };
+        // Lockouts are keyed by (tenant, email) whether or not the account exists, and are
+        // checked before the password, so the 429 is the same for every account.
+        let key = tenant.as_ref().map(|t| lockout_key(t.id, &input.email));
+        if let Some(key) = &key
+            && let Some(retry_after) = self.core.lockouts.locked_for(key, self.core.clock.now()).await?
+        {
+            return Err(ServiceError::RateLimited { retry_after });
+        }
         let user = match (&tenant, Email::parse(&input.email)) {
             (Some(t), Ok(email)) => repos.users.find_by_email(t.id, &email).await?,
             _ => None,
         };
         let (Some(tenant), Some(mut user)) = (tenant, user) else {
             self.core.passwords.dummy_verify(input.password).await?;
+            self.record_failure(key.as_ref()).await?;
             return Err(ServiceError::Unauthenticated);
         };
         let check = self.core.passwords.verify(input.password.clone(), user.password_hash.clone()).await?;
         let PasswordCheck::Valid { needs_rehash } = check else {
+            self.record_failure(key.as_ref()).await?;
             return Err(ServiceError::Unauthenticated);
         };
         if user.status != UserStatus::Active {
             return Err(ServiceError::Unauthenticated);
+        }
+        if let Some(key) = &key {
+            self.core.lockouts.reset(key).await?;
         }
         let now = self.core.clock.now();
         if needs_rehash {
@@ -94,6 +120,20 @@ impl AuthService {
         user.updated_at = now;
         repos.users.update(tenant.id, &user, AdminGuard::None).await?;
         self.start_session(&user, input.ip, input.user_agent, vec!["pwd".into()]).await
+    }
+
+    async fn record_failure(&self, key: Option<&LockoutKey>) -> ServiceResult<()> {
+        let Some(key) = key else { return Ok(()) };
+        let now = self.core.clock.now();
+        if let Some(locked) =
+            self.core.lockouts.record_failure(key, now, LOCKOUT_THRESHOLD, LOCKOUT_BASE, LOCKOUT_MAX).await?
+        {
+            tracing::warn!(tenant_id = %key.tenant, seconds = locked.as_secs(), "login locked after repeated failures");
+            self.core
+                .record("auth.lockout", key.tenant, None, serde_json::json!({ "seconds": locked.as_secs() }))
+                .await;
+        }
+        Ok(())
     }
 
     async fn start_session(

@@ -25,6 +25,8 @@ pub struct CoreConfig {
     /// A refresh token presented again within this long after its rotation answers 401
     /// without revoking anything (client races; SPEC §6.2).
     pub refresh_reuse_grace: Duration,
+    /// The page that receives password-reset links; the token is added as `?token=`.
+    pub reset_link_base: String,
 }
 
 impl Default for CoreConfig {
@@ -39,6 +41,7 @@ impl Default for CoreConfig {
             bounds: SettingsBounds { max_access_ttl_seconds: 3600, max_refresh_ttl_seconds: 30 * 24 * 3600 },
             tenant_cache_ttl: Duration::from_secs(60),
             refresh_reuse_grace: Duration::from_secs(5),
+            reset_link_base: "http://127.0.0.1:8080/reset-password".into(),
         }
     }
 }

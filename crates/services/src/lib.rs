@@ -4,8 +4,11 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod invitations;
 pub mod keys;
 pub mod password;
+mod password_policy;
+pub mod passwords;
 mod refresh;
 mod rules;
 pub mod session_cache;
@@ -17,14 +20,19 @@ pub mod usage;
 pub mod users;
 
 use std::sync::Arc;
-use tessera_domain::ports::{Clock, DomainEvent, EventSink, IdGenerator, Invalidation, InvalidationBus, Repositories};
+use tessera_domain::credentials::{BreachedPasswords, LockoutStore};
+use tessera_domain::ports::{
+    Clock, DomainEvent, EventSink, IdGenerator, Invalidation, InvalidationBus, Mailer, Repositories,
+};
 use tessera_domain::{SessionId, TenantId, UserId};
 
 pub use auth::AuthService;
 pub use config::CoreConfig;
 pub use error::{ServiceError, ServiceResult};
+pub use invitations::InvitationService;
 pub use keys::SigningKeys;
 pub use password::PasswordWorker;
+pub use passwords::PasswordService;
 pub use session_cache::SessionCache;
 pub use sessions::SessionService;
 pub use settings::SettingsService;
@@ -45,6 +53,9 @@ pub struct Core {
     pub events: Arc<dyn EventSink>,
     pub tenant_cache: TenantCache,
     pub session_cache: SessionCache,
+    pub mailer: Arc<dyn Mailer>,
+    pub lockouts: Arc<dyn LockoutStore>,
+    pub breached: Arc<dyn BreachedPasswords>,
 }
 
 impl Core {
@@ -96,6 +107,14 @@ impl Core {
         Ok(revoked.len())
     }
 
+    /// Sends a mail; a failure is logged (the caller's answer must not depend on it).
+    pub(crate) async fn mail(&self, to: &tessera_domain::Email, subject: &str, text: String) {
+        let mail = tessera_domain::ports::OutgoingMail { to: to.clone(), subject: subject.to_owned(), text };
+        if let Err(e) = self.mailer.send(&mail).await {
+            tracing::error!(error = %e, subject, "could not send a mail");
+        }
+    }
+
     /// Records a domain event; a failure is logged, never fails the change itself.
     pub(crate) async fn record(&self, kind: &str, tenant_id: TenantId, actor: Option<UserId>, data: serde_json::Value) {
         let event =
@@ -113,6 +132,8 @@ pub struct Services {
     pub auth: AuthService,
     pub settings: SettingsService,
     pub sessions: SessionService,
+    pub invitations: InvitationService,
+    pub passwords: Arc<PasswordService>,
     pub usage: UsageService,
     core: Core,
 }
@@ -125,6 +146,8 @@ impl Services {
             auth: AuthService::new(core.clone(), keys),
             settings: SettingsService::new(core.clone()),
             sessions: SessionService::new(core.clone()),
+            invitations: InvitationService::new(core.clone()),
+            passwords: Arc::new(PasswordService::new(core.clone())),
             usage: UsageService::new(core.clone()),
             core,
         }

@@ -35,6 +35,12 @@ impl PasswordWorker {
         self.run(move |h| h.verify(&password, &phc)).await
     }
 
+    /// True when `password` matches one of `hashes` (password history).
+    pub async fn matches_any(&self, password: String, hashes: Vec<String>) -> ServiceResult<bool> {
+        self.run(move |h| hashes.iter().any(|phc| matches!(h.verify(&password, phc), PasswordCheck::Valid { .. })))
+            .await
+    }
+
     /// Spends the time of one verification, for unknown accounts (no timing oracle).
     pub async fn dummy_verify(&self, password: String) -> ServiceResult<()> {
         self.run(move |h| h.dummy_verify(&password)).await

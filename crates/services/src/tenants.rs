@@ -1,6 +1,7 @@
 //! Tenants (SPEC §3): registration, provisioning, reading, patching, suspension and
 //! soft deletion.
 
+use crate::password_policy::{Owner, check_new_password};
 use crate::rules::{Errors, check_name, check_password, reach, require, require_super_admin};
 use crate::users::build_user;
 use crate::{Core, ServiceError, ServiceResult};
@@ -76,10 +77,19 @@ impl TenantService {
             }
             Err(e) => return Err(ServiceError::field("tenant_slug", e.to_string())),
         };
-        if self.core.repos.tenants.find_by_slug(&slug).await?.is_some() {
+        if let Some(existing) = self.core.repos.tenants.find_by_slug(&slug).await? {
             return match input.invitation_token {
-                // Invitations are not issued yet, so no token can be valid.
-                Some(_) => Err(ServiceError::field("invitation_token", "is invalid, expired or already used")),
+                Some(token) if existing.status == TenantStatus::Active => {
+                    let invitations = crate::invitations::InvitationService::new(self.core.clone());
+                    let user = invitations
+                        .register(&existing, &token, &input.email, &input.password, &input.full_name)
+                        .await?;
+                    Ok((user, existing))
+                }
+                Some(_) => Err(ServiceError::field(
+                    "invitation_token",
+                    "is invalid, expired, used, revoked, of another tenant or for another email",
+                )),
                 None => {
                     Err(ServiceError::Conflict("tenant slug is taken; registering into it needs an invitation".into()))
                 }
@@ -158,6 +168,15 @@ impl TenantService {
         if self.core.repos.tenants.find_by_slug(&slug).await?.is_some() {
             return Err(ServiceError::Conflict("tenant slug is taken".into()));
         }
+        let owner = Owner {
+            email: email.as_str(),
+            full_name: &full_name,
+            tenant_name: &name,
+            tenant_slug: slug.as_str(),
+            user: None,
+        };
+        let field = format!("{prefix}password");
+        check_new_password(&self.core, &field, &admin.password, &cfg.platform_settings.password_policy, &owner).await?;
         let password_hash = self.core.passwords.hash(admin.password).await?;
         let now = self.core.clock.now();
         let id = TenantId(self.core.ids.new_id());
@@ -209,6 +228,14 @@ impl TenantService {
         check_password("password", password, &cfg.platform_settings.password_policy)
             .map_err(|e| ServiceError::Validation(vec![e]))?;
         let full_name = check_name("full_name", full_name).map_err(|e| ServiceError::Validation(vec![e]))?;
+        let owner = Owner {
+            email: parsed.as_str(),
+            full_name: &full_name,
+            tenant_name: &platform.name,
+            tenant_slug: "platform",
+            user: None,
+        };
+        check_new_password(&self.core, "password", password, &cfg.platform_settings.password_policy, &owner).await?;
         let hash = self.core.passwords.hash(password.to_owned()).await?;
         let user = build_user(&self.core, platform.id, parsed, full_name, RoleName::super_admin(), hash);
         repos.users.insert(platform.id, &user).await?;

@@ -1,6 +1,7 @@
 //! Users and their built-in roles (SPEC §5): CRUD, role changes, disable/enable, with the
 //! grant, last-admin and self rules.
 
+use crate::password_policy::{Owner, check_new_password};
 use crate::rules::{Errors, check_grantable, check_name, check_password, require};
 use crate::{Core, ServiceError, ServiceResult};
 use tessera_domain::ports::AdminGuard;
@@ -45,6 +46,7 @@ pub(crate) fn build_user(
         mfa_enabled: false,
         password_hash,
         require_password_change: false,
+        password_changed_at: now,
         created_at: now,
         updated_at: now,
         last_login_at: None,
@@ -102,6 +104,14 @@ impl UserService {
         if self.core.repos.users.find_by_email(tenant, &email).await?.is_some() {
             return Err(ServiceError::Conflict("a user with this email already exists in the tenant".into()));
         }
+        let owner = Owner {
+            email: email.as_str(),
+            full_name: &full_name,
+            tenant_name: &ctx.tenant.name,
+            tenant_slug: ctx.tenant.slug.as_str(),
+            user: None,
+        };
+        check_new_password(&self.core, "password", &input.password, &ctx.settings.password_policy, &owner).await?;
         let hash = self.core.passwords.hash(input.password).await?;
         let mut user = build_user(&self.core, tenant, email, full_name, role, hash);
         user.require_password_change = input.require_password_change;
@@ -117,12 +127,40 @@ impl UserService {
         if principal.user_id != id {
             require(principal, Permission::UsersRead)?;
         }
-        self.core.repos.users.get(principal.tenant_id, id).await.map_err(Into::into)
+        let user = self.core.repos.users.get(principal.tenant_id, id).await?;
+        self.with_lock_status(user).await
     }
 
     pub async fn list(&self, principal: &Principal, page: PageRequest) -> ServiceResult<Page<User>> {
         require(principal, Permission::UsersRead)?;
-        self.core.repos.users.list(principal.tenant_id, page).await.map_err(Into::into)
+        let page = self.core.repos.users.list(principal.tenant_id, page).await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for user in page.items {
+            items.push(self.with_lock_status(user).await?);
+        }
+        Ok(Page { items, next_after: page.next_after })
+    }
+
+    /// `locked` while a login lockout lasts (SPEC §6.5); the stored status stays `active`.
+    async fn with_lock_status(&self, mut user: User) -> ServiceResult<User> {
+        if user.status == UserStatus::Active {
+            let key = crate::auth::lockout_key(user.tenant_id, user.email.as_str());
+            if self.core.lockouts.locked_for(&key, self.core.clock.now()).await?.is_some() {
+                user.status = UserStatus::Locked;
+            }
+        }
+        Ok(user)
+    }
+
+    /// `POST /users/{id}/unlock`: clears a login lockout (`users:write`).
+    pub async fn unlock(&self, principal: &Principal, id: UserId) -> ServiceResult<User> {
+        require(principal, Permission::UsersWrite)?;
+        let user = self.core.repos.users.get(principal.tenant_id, id).await?;
+        let key = crate::auth::lockout_key(user.tenant_id, user.email.as_str());
+        self.core.lockouts.reset(&key).await?;
+        let data = serde_json::json!({ "user_id": id });
+        self.core.record("user.unlocked", principal.tenant_id, Some(principal.user_id), data).await;
+        Ok(user)
     }
 
     pub async fn patch(&self, principal: &Principal, id: UserId, patch: UserPatch) -> ServiceResult<User> {

@@ -133,6 +133,48 @@ pub async fn postgres_store() -> Option<PgTestDb> {
     Some(PgTestDb { store, owner_url, app_url, database, _dropper: dropper })
 }
 
+/// A fresh, empty (unmigrated) PostgreSQL database owned by a plain login role.
+pub struct PgOwnedDb {
+    /// The owner role on this database: neither superuser nor `BYPASSRLS`, so forced
+    /// row-level security applies to what it runs, migrations included.
+    pub owner_url: String,
+    pub database: String,
+    _dropper: DropDatabase,
+}
+
+impl std::fmt::Debug for PgOwnedDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgOwnedDb").field("database", &self.database).finish_non_exhaustive()
+    }
+}
+
+/// The role that owns the databases of [`postgres_owned_database`].
+pub const OWNER_ROLE: &str = "tessera_owner";
+
+/// Creates an empty database owned by [`OWNER_ROLE`] (the deployment shape: the migrating
+/// role owns the tables but is no superuser); `None` when `TESSERA_TEST_DATABASE_URL` is unset.
+pub async fn postgres_owned_database() -> Option<PgOwnedDb> {
+    let admin_url = postgres_admin_url()?;
+    let database = format!("tessera_t_{}", Uuid::new_v4().simple());
+    let admin = SeaStore::connect(&admin_url, 1).await.expect("connect to TESSERA_TEST_DATABASE_URL");
+    // As for APP_ROLE: concurrent tests may race to create the role.
+    run(
+        &admin,
+        &format!(
+            "DO $$ BEGIN
+                 CREATE ROLE {OWNER_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+             END $$"
+        ),
+    )
+    .await;
+    run(&admin, &format!(r#"CREATE DATABASE "{database}" OWNER {OWNER_ROLE}"#)).await;
+    let dropper = DropDatabase { admin_url: admin_url.clone(), database: database.clone() };
+    close(admin).await;
+    let owner_url = database_url(&admin_url, &database, Some(OWNER_ROLE));
+    Some(PgOwnedDb { owner_url, database, _dropper: dropper })
+}
+
 async fn run(store: &SeaStore, sql: &str) {
     if let Err(e) = store.connection().execute_unprepared(sql).await {
         panic!("test database setup failed on `{sql}`: {e}");

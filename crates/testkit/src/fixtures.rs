@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use tessera_auth::keys::MasterKey;
 use tessera_auth::password::Argon2Params;
-use tessera_domain::ports::{Clock, InvalidationBus, Repositories, SystemClock, UuidV7Generator};
+use tessera_auth::password_policy::OfflineBreachedPasswords;
+use tessera_domain::ports::{Clock, InvalidationBus, Mailer, OutgoingMail, Repositories, SystemClock, UuidV7Generator};
 use tessera_domain::signing::SigningAlgorithm;
 use tessera_domain::{Principal, Tenant, User};
-use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus};
+use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus, MemoryLockoutStore};
 use tessera_services::auth::{LoginInput, TokenPair};
 use tessera_services::tenants::RegisterInput;
 use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SessionCache, SigningKeys, TenantCache};
@@ -63,7 +64,8 @@ pub async fn in_memory_with_clock(clock: Arc<ManualClock>) -> (Services, Arc<Mem
     let events = Arc::new(MemoryEventSink::new(1000));
     let master = MasterKey::generate().expect("master key");
     let repos = tessera_repository::memory::repositories();
-    let s = build_on(repos, Arc::new(MemoryInvalidationBus::new()), events.clone(), master, clock).await;
+    let mail = Arc::new(RecordingMailer::default());
+    let s = build_on(repos, Arc::new(MemoryInvalidationBus::new()), events.clone(), master, clock, mail).await;
     (s, events)
 }
 
@@ -78,7 +80,39 @@ pub async fn build(
     events: Arc<MemoryEventSink>,
     master: MasterKey,
 ) -> Services {
-    build_on(repos, bus, events, master, Arc::new(SystemClock)).await
+    build_on(repos, bus, events, master, Arc::new(SystemClock), Arc::new(RecordingMailer::default())).await
+}
+
+/// A mailer that keeps what it is given (an in-memory adapter of the `Mailer` port).
+#[derive(Default)]
+pub struct RecordingMailer(std::sync::Mutex<Vec<OutgoingMail>>);
+
+impl RecordingMailer {
+    pub fn sent(&self) -> Vec<OutgoingMail> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), tessera_domain::RepoError> {
+        if let Ok(mut m) = self.0.lock() {
+            m.push(mail.clone());
+        }
+        Ok(())
+    }
+}
+
+/// The in-memory core and the mails it sends.
+pub async fn in_memory_with_mail() -> (Services, Arc<RecordingMailer>) {
+    let mail = Arc::new(RecordingMailer::default());
+    let master = MasterKey::generate().expect("master key");
+    let repos = tessera_repository::memory::repositories();
+    let events = Arc::new(MemoryEventSink::new(1000));
+    let s =
+        build_on(repos, Arc::new(MemoryInvalidationBus::new()), events, master, Arc::new(SystemClock), mail.clone())
+            .await;
+    (s, mail)
 }
 
 /// `build` with a chosen clock.
@@ -91,6 +125,7 @@ pub async fn build_on(
     events: Arc<MemoryEventSink>,
     master: MasterKey,
     clock: Arc<dyn Clock>,
+    mailer: Arc<dyn Mailer>,
 ) -> Services {
     let config = fast_config();
     let passwords = PasswordWorker::new(config.argon2, 4).expect("argon2 params");
@@ -114,6 +149,9 @@ pub async fn build_on(
         events,
         tenant_cache,
         session_cache: SessionCache::new(std::time::Duration::from_secs(60)),
+        mailer: mailer.clone(),
+        lockouts: Arc::new(MemoryLockoutStore::new()),
+        breached: Arc::new(OfflineBreachedPasswords::embedded()),
     };
     let services = Services::new(core, keys);
     services.subscribe_invalidations().await.expect("subscribe");

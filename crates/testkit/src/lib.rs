@@ -11,6 +11,6 @@ pub mod db;
 pub mod fixtures;
 
 pub use db::{
-    PgTestDb, SqliteTestDb, TestBackend, TestRepositories, postgres_admin_url, postgres_store, sqlite_store,
-    sqlite_test_db, test_repositories,
+    PgOwnedDb, PgTestDb, SqliteTestDb, TestBackend, TestRepositories, postgres_admin_url, postgres_owned_database,
+    postgres_store, sqlite_store, sqlite_test_db, test_repositories,
 };

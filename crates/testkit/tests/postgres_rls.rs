@@ -6,7 +6,7 @@ use tessera_domain::TenantId;
 use tessera_domain::ports::RequestCount;
 use tessera_migrations::check_app_role_isolated;
 use tessera_repository::sea::SeaStore;
-use tessera_testkit::contract::sample::{add_user, provision};
+use tessera_testkit::contract::sample::{add_user, invitation, now, provision, reset};
 use tessera_testkit::{PgTestDb, postgres_store};
 
 async fn pg() -> Option<PgTestDb> {
@@ -153,6 +153,78 @@ async fn usage_counters_of_another_tenant_are_invisible() {
     // The rolled-back reset changed nothing; each tenant reads its own counters.
     assert_eq!(repos.usage.requests(a.id, "2026-11").await.unwrap(), 5);
     assert_eq!(repos.usage.requests(b.id, "2026-12").await.unwrap(), 9);
+}
+
+/// `invitations`, `password_resets` and `password_history` are under the same policy: with
+/// tenant A set, unfiltered queries see and change only A's rows and cannot write B's.
+#[tokio::test]
+async fn credential_tables_of_another_tenant_are_invisible() {
+    let Some(db) = pg().await else { return };
+    let repos = db.store.repositories();
+    let mut tenants = Vec::new();
+    for slug in ["tenant-a", "tenant-b"] {
+        let (t, admin) = provision(&repos, slug).await;
+        repos.invitations.insert(t.id, &invitation(t.id, "new@example.com", "viewer", admin.id, now())).await.unwrap();
+        repos.credentials.create_reset(t.id, &reset(&admin, now())).await.unwrap();
+        repos.credentials.change_password(t.id, admin.id, "$argon2id$new", 5, now()).await.unwrap();
+        tenants.push((t, admin));
+    }
+    let [(a, _), (b, b_admin)] = [tenants[0].clone(), tenants[1].clone()];
+    let counts = async |c: &DatabaseTransaction| -> [i64; 3] {
+        let mut counts = [0; 3];
+        for (n, table) in counts.iter_mut().zip(["invitations", "password_resets", "password_history"]) {
+            let row = c.query_one_raw(stmt(&format!("SELECT count(*) AS n FROM {table}"), [])).await.unwrap().unwrap();
+            *n = row.try_get("", "n").unwrap();
+        }
+        counts
+    };
+    let conn = db.store.connection();
+
+    let tx = conn.begin().await.unwrap();
+    set_tenant(&tx, a.id).await.unwrap();
+    assert_eq!(counts(&tx).await, [1, 1, 1]);
+    for sql in [
+        "UPDATE invitations SET revoked_at = now()",
+        "UPDATE password_resets SET used_at = now()",
+        "DELETE FROM password_history",
+    ] {
+        assert_eq!(tx.execute_raw(stmt(sql, [])).await.unwrap().rows_affected(), 1, "{sql}");
+    }
+    tx.rollback().await.unwrap();
+
+    let forged = [
+        (
+            "INSERT INTO invitations (id, tenant_id, email, role, token_hash, created_by, created_at, expires_at) \
+             VALUES ($1, $2, 'x@example.com', 'admin', 'forged', $3, now(), now() + interval '1 day')",
+            vec![uuid::Uuid::now_v7().into(), b.id.as_uuid().into(), b_admin.id.as_uuid().into()],
+        ),
+        (
+            "INSERT INTO password_resets (id, tenant_id, user_id, token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, 'forged', now(), now() + interval '1 day')",
+            vec![uuid::Uuid::now_v7().into(), b.id.as_uuid().into(), b_admin.id.as_uuid().into()],
+        ),
+        (
+            "INSERT INTO password_history (tenant_id, user_id, seq, hash, created_at) VALUES ($1, $2, 99, 'h', now())",
+            vec![b.id.as_uuid().into(), b_admin.id.as_uuid().into()],
+        ),
+    ];
+    for (sql, values) in forged {
+        let tx = conn.begin().await.unwrap();
+        set_tenant(&tx, a.id).await.unwrap();
+        let message = tx.execute_raw(stmt(sql, values)).await.expect_err("the policy refuses B's row").to_string();
+        assert!(message.contains("row-level security"), "{sql}: {message}");
+        tx.rollback().await.unwrap();
+    }
+
+    // No tenant set: nothing at all; B still has its own rows, untouched.
+    let tx = conn.begin().await.unwrap();
+    assert_eq!(counts(&tx).await, [0, 0, 0]);
+    tx.commit().await.unwrap();
+    let tx = conn.begin().await.unwrap();
+    set_tenant(&tx, b.id).await.unwrap();
+    assert_eq!(counts(&tx).await, [1, 1, 1]);
+    tx.commit().await.unwrap();
+    assert_eq!(repos.credentials.password_history(b.id, b_admin.id, 5).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

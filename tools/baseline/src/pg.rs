@@ -83,7 +83,14 @@ fn check_identifier(name: &str) -> anyhow::Result<()> {
 fn check_loopback(url: &str) -> anyhow::Result<()> {
     let parsed = url::Url::parse(url).with_context(|| format!("{} is not a URL", crate::redact(url)))?;
     let local = match parsed.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
+        // `postgres:` is not a special scheme to the URL parser: an IP host arrives as text.
+        Some(url::Host::Domain(d)) => {
+            d == "localhost"
+                || d.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         // A Unix socket directory (`postgres:///db?host=/run/postgresql`) is local too.
@@ -102,4 +109,18 @@ fn database_url(url: &str, database: &str, user: Option<&str>) -> anyhow::Result
         parsed.set_password(None).map_err(|()| anyhow::anyhow!("the admin URL takes no password"))?;
     }
     Ok(parsed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_local_databases_pass() {
+        for ok in ["postgres://postgres@127.0.0.1:5432/postgres", "postgres://u@localhost/db", "postgres://u@[::1]/db"]
+        {
+            assert!(super::check_loopback(ok).is_ok(), "{ok}");
+        }
+        for bad in ["postgres://u@10.1.2.3/db", "postgres://u@db.example.com/db", "postgres://u@192.168.0.2:5432/x"] {
+            assert!(super::check_loopback(bad).is_err(), "{bad}");
+        }
+    }
 }

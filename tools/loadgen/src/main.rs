@@ -2,8 +2,8 @@
 //!
 //! Steps, each a subcommand writing JSON that `report` gathers: `seed` (tenants × users
 //! through the REST API), `tokens` (fresh admin tokens), `run` (one scenario, closed or open
-//! loop, HDR latency histogram, RSS/CPU of watched processes), `argon2` (hash time at the
-//! server's parameters), `rss`, and the helpers `free-port`, `wait` and `rate`. Only loopback
+//! loop, HDR latency histogram, RSS/CPU of watched processes), `argon2` (Argon2id time at
+//! the server's parameters), `rss`, and the helpers `free-port`, `wait` and `rate`. Only loopback
 //! targets are accepted. `scripts/bench.sh` (`make bench`, `make bench-quick`) strings them
 //! together; docs/performance.md explains the method.
 
@@ -74,6 +74,9 @@ enum Command {
         parallelism: Option<u32>,
         #[arg(long, default_value_t = 10)]
         samples: usize,
+        /// Label of the backend run this timing belongs to.
+        #[arg(long)]
+        backend: Option<String>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -246,17 +249,17 @@ async fn other(command: Command) -> anyhow::Result<()> {
             let renewed = seed::renew_tokens(target::client(concurrency)?, base, seeded, concurrency).await?;
             model::write_json(out.as_ref().unwrap_or(&seed), &renewed)
         }
-        Command::Argon2 { memory_kib, iterations, parallelism, samples, out } => {
+        Command::Argon2 { memory_kib, iterations, parallelism, samples, backend, out } => {
             let d = tessera_auth::password::Argon2Params::default();
             let params = tessera_auth::password::Argon2Params {
                 memory_kib: memory_kib.unwrap_or(d.memory_kib),
                 iterations: iterations.unwrap_or(d.iterations),
                 parallelism: parallelism.unwrap_or(d.parallelism),
             };
-            let timing = tokio::task::spawn_blocking(move || argon::measure(params, samples)).await??;
+            let timing = tokio::task::spawn_blocking(move || argon::measure(params, samples, backend)).await??;
             eprintln!(
-                "argon2id hash {:.1} ms (median), verify {:.1} ms",
-                timing.hash_ms_median, timing.verify_ms_median
+                "argon2id compute {:.1} ms; server hasher: hash {:.1} ms, verify {:.1} ms (medians)",
+                timing.compute_ms_median, timing.hash_ms_median, timing.verify_ms_median
             );
             model::write_json(&out, &timing)
         }

@@ -108,10 +108,14 @@ pub struct RssSample {
     pub rss_kib: u64,
 }
 
-/// The Argon2id hash time at the server's parameters (`argon2` subcommand).
+/// The Argon2id time at the server's parameters (`argon2` subcommand): `hash_ms_*` and
+/// `verify_ms_*` through the server's hasher, `compute_ms_*` the bare computation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Argon2Timing {
     pub kind: String,
+    /// The backend run it was taken for (taken right before its login scenario), if any.
+    #[serde(default)]
+    pub backend: Option<String>,
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
@@ -120,6 +124,9 @@ pub struct Argon2Timing {
     pub hash_ms_min: f64,
     pub hash_ms_mean: f64,
     pub verify_ms_median: f64,
+    /// The bare computation into reused memory (the physical bound).
+    pub compute_ms_median: f64,
+    pub compute_ms_min: f64,
 }
 
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {

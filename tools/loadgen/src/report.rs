@@ -30,7 +30,7 @@ const MIB: f64 = 1024.0;
 
 pub fn report(spec: &ReportSpec) -> anyhow::Result<String> {
     let mut backends: BTreeMap<String, Backend> = BTreeMap::new();
-    let mut argon2: Option<Argon2Timing> = None;
+    let mut argon2: Vec<Argon2Timing> = Vec::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&spec.dir)
         .with_context(|| format!("reading {}", spec.dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -48,15 +48,17 @@ pub fn report(spec: &ReportSpec) -> anyhow::Result<String> {
                 let rss: RssSample = serde_json::from_value(value).with_context(|| format!("{}", path.display()))?;
                 backends.entry(rss.backend.clone()).or_default().rss.push(rss);
             }
-            Some("argon2") => argon2 = Some(serde_json::from_value(value)?),
+            Some("argon2") => {
+                argon2.push(serde_json::from_value(value).with_context(|| format!("{}", path.display()))?)
+            }
             _ => {}
         }
     }
-    let hash_s = argon2.as_ref().map(|a| a.hash_ms_median / 1000.0);
     let mut out_backends = serde_json::Map::new();
     let mut text = String::new();
     for (name, backend) in &backends {
-        let summary = summarize(backend, hash_s, spec.server_cores);
+        let timing = argon2.iter().find(|a| a.backend.as_deref() == Some(name.as_str())).or_else(|| argon2.first());
+        let summary = summarize(backend, timing, spec.server_cores);
         text.push_str(&runs_table(name, &backend.runs));
         text.push_str(&summary_table(name, &summary));
         out_backends.insert(name.clone(), json!({ "summary": summary, "runs": backend.runs, "rss": backend.rss }));
@@ -70,18 +72,20 @@ pub fn report(spec: &ReportSpec) -> anyhow::Result<String> {
         "backends": out_backends,
     });
     write_json(&spec.out, &results)?;
-    if let Some(a) = &argon2 {
+    for a in &argon2 {
         let _ = writeln!(
             text,
-            "Argon2id m={} KiB t={} p={}: hash {:.1} ms (median of {}), verify {:.1} ms; bound = {} core(s) / hash time = {:.1} logins/s",
+            "Argon2id ({}) m={} KiB t={} p={}: compute {:.1} ms, server hasher: hash {:.1} ms, verify {:.1} ms (medians of {}); bound = {} core(s) / compute time = {:.1} logins/s",
+            a.backend.as_deref().unwrap_or("-"),
             a.memory_kib,
             a.iterations,
             a.parallelism,
+            a.compute_ms_median,
             a.hash_ms_median,
-            a.samples,
             a.verify_ms_median,
+            a.samples,
             spec.server_cores,
-            spec.server_cores / (a.hash_ms_median / 1000.0)
+            spec.server_cores / (a.compute_ms_median / 1000.0)
         );
     }
     let _ = writeln!(text, "results: {}", spec.out.display());
@@ -96,7 +100,8 @@ fn ratio(a: f64, b: f64) -> Option<f64> {
     (b > 0.0 && a.is_finite()).then(|| a / b)
 }
 
-fn summarize(b: &Backend, hash_s: Option<f64>, server_cores: f64) -> Value {
+fn summarize(b: &Backend, argon2: Option<&Argon2Timing>, server_cores: f64) -> Value {
+    let hash_s = argon2.map(|a| a.compute_ms_median / 1000.0);
     let tessera = find(&b.runs, "tessera", "read-user", "closed");
     let baseline = find(&b.runs, "baseline", "baseline-read", "closed");
     let open = find(&b.runs, "tessera", "read-user", "open");
@@ -129,6 +134,9 @@ fn summarize(b: &Backend, hash_s: Option<f64>, server_cores: f64) -> Value {
         })),
         "login_per_s": login.map(|r| r.throughput),
         "login_p99_ms": login.map(|r| r.latency_ms.p99),
+        "argon2_compute_ms": argon2.map(|a| a.compute_ms_median),
+        "argon2_hash_ms": argon2.map(|a| a.hash_ms_median),
+        "argon2_verify_ms": argon2.map(|a| a.verify_ms_median),
         "argon2_bound_per_s": bound,
         "login_bound_ratio": login.zip(bound).and_then(|(l, b)| ratio(l.throughput, b)),
         "refresh_per_s": refresh.map(|r| r.throughput),
@@ -266,6 +274,7 @@ fn machine(spec: &ReportSpec) -> Value {
         "cpu_model": model,
         "memory_mib": mem_kib.map(|k| k / 1024),
         "kernel": read_trimmed(Path::new("/proc/sys/kernel/osrelease")),
+        "loadavg_at_report": read_trimmed(Path::new("/proc/loadavg")),
         "server_cpus": spec.server_cpus,
         "client_cpus": spec.client_cpus,
         "server_cores": spec.server_cores,

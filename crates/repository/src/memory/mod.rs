@@ -5,15 +5,21 @@
 //! Every write validates everything first and mutates last, so a refused write leaves the
 //! state untouched — the same all-or-nothing result a SQL transaction gives.
 
+mod credentials;
 mod events;
 mod invalidation;
+mod invitations;
+mod lockouts;
 mod sessions;
 mod tenants;
 mod usage;
 mod users;
 
+pub use credentials::MemoryCredentialRepository;
 pub use events::MemoryEventSink;
 pub use invalidation::MemoryInvalidationBus;
+pub use invitations::MemoryInvitationRepository;
+pub use lockouts::{DEFAULT_MAX_ENTRIES, FAILURE_WINDOW, LOCKOUT_MEMORY, MemoryLockoutStore};
 pub use sessions::{MemorySessionRepository, MemorySigningKeyRepository};
 pub use tenants::MemoryTenantRepository;
 pub use usage::MemoryUsageRepository;
@@ -22,6 +28,7 @@ pub use users::MemoryUserRepository;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tessera_domain::credentials::{Invitation, PasswordReset};
 use tessera_domain::ports::{Clock, Repositories, SystemClock};
 use tessera_domain::session::{RefreshTokenRecord, Session};
 use tessera_domain::signing::StoredSigningKey;
@@ -40,6 +47,11 @@ struct State {
     tenant_settings: BTreeMap<TenantId, serde_json::Value>,
     /// `usage_counters`, keyed by `(tenant_id, period)`.
     usage: BTreeMap<(TenantId, String), u64>,
+    invitations: BTreeMap<Uuid, Invitation>,
+    password_resets: BTreeMap<Uuid, PasswordReset>,
+    /// `password_history`: each user's previous hashes, oldest first (user ids are unique
+    /// across tenants, like the primary key they mirror).
+    password_history: BTreeMap<UserId, Vec<String>>,
 }
 
 /// A `refresh_tokens` row: the record plus the columns only the adapters write.
@@ -92,6 +104,8 @@ impl MemoryStore {
             sessions: Arc::new(MemorySessionRepository::new(self)),
             signing_keys: Arc::new(MemorySigningKeyRepository::new(self)),
             usage: Arc::new(MemoryUsageRepository::new(self)),
+            invitations: Arc::new(MemoryInvitationRepository::new(self)),
+            credentials: Arc::new(MemoryCredentialRepository::new(self)),
         }
     }
 

@@ -24,7 +24,7 @@ impl State {
         self.users.get(&id).filter(|u| u.tenant_id == tenant)
     }
 
-    fn email_taken(&self, tenant: TenantId, email: &Email, except: Option<UserId>) -> bool {
+    pub(super) fn email_taken(&self, tenant: TenantId, email: &Email, except: Option<UserId>) -> bool {
         self.users.values().any(|u| u.tenant_id == tenant && &u.email == email && Some(u.id) != except)
     }
 
@@ -118,8 +118,11 @@ impl UserRepository for MemoryUserRepository {
         let current = state.tenant_user(tenant, id).ok_or(RepoError::NotFound)?;
         state.check_admin_guard(tenant, current, false, guard)?;
         state.users.remove(&id);
-        // ON DELETE CASCADE: the user's sessions, and with them their refresh tokens.
+        // ON DELETE CASCADE: the user's sessions, and with them their refresh tokens; the
+        // user's password resets and history.
         state.sessions.retain(|_, s| s.user_id != id);
+        state.password_resets.retain(|_, r| r.user_id != id);
+        state.password_history.remove(&id);
         let State { sessions, refresh_tokens, .. } = &mut *state;
         refresh_tokens.retain(|_, r| sessions.contains_key(&r.record.session_id));
         Ok(())

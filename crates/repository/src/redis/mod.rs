@@ -8,5 +8,7 @@
 
 mod invalidation;
 mod listener;
+mod lockouts;
 
 pub use invalidation::RedisInvalidationBus;
+pub use lockouts::RedisLockoutStore;

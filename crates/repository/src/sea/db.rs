@@ -159,6 +159,12 @@ mod tests {
             ("UNIQUE constraint failed: signing_keys.kid", "kid"),
             (r#"duplicate key value violates unique constraint "users_pkey""#, "id"),
             ("UNIQUE constraint failed: users.id", "id"),
+            (r#"duplicate key value violates unique constraint "invitations_token_hash_key""#, "token_hash"),
+            ("UNIQUE constraint failed: invitations.token_hash", "token_hash"),
+            (r#"duplicate key value violates unique constraint "password_resets_token_hash_key""#, "token_hash"),
+            ("UNIQUE constraint failed: password_resets.token_hash", "token_hash"),
+            (r#"duplicate key value violates unique constraint "invitations_pkey""#, "id"),
+            ("UNIQUE constraint failed: invitations.id", "id"),
         ];
         for (message, rule) in cases {
             assert_eq!(unique_rule(message), rule, "{message}");

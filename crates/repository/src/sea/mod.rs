@@ -6,7 +6,9 @@
 //! the uuid type), timestamps as `DateTime<Utc>` (`timestamptz` / RFC 3339 TEXT in UTC,
 //! which sorts chronologically), `amr` as JSON TEXT.
 
+mod credentials;
 mod db;
+mod invitations;
 mod refresh;
 mod rows;
 mod sessions;
@@ -15,6 +17,8 @@ mod tenants;
 mod usage;
 mod users;
 
+pub use credentials::SeaCredentialRepository;
+pub use invitations::SeaInvitationRepository;
 pub use sessions::SeaSessionRepository;
 pub use signing_keys::SeaSigningKeyRepository;
 pub use tenants::SeaTenantRepository;
@@ -103,6 +107,8 @@ impl SeaStore {
             sessions: Arc::new(SeaSessionRepository::new(self)),
             signing_keys: Arc::new(SeaSigningKeyRepository::new(self)),
             usage: Arc::new(SeaUsageRepository::new(self)),
+            invitations: Arc::new(SeaInvitationRepository::new(self)),
+            credentials: Arc::new(SeaCredentialRepository::new(self)),
         }
     }
 

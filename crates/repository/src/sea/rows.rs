@@ -3,6 +3,7 @@
 
 use super::db::get;
 use sea_orm::QueryResult;
+use tessera_domain::credentials::Invitation;
 use tessera_domain::session::Session;
 use tessera_domain::signing::{SigningAlgorithm, StoredSigningKey};
 use tessera_domain::{Email, Plan, RepoError, RoleName, Slug, Tenant, TenantStatus, User, UserStatus};
@@ -18,7 +19,7 @@ macro_rules! tenant_columns {
 macro_rules! user_columns {
     () => {
         "id, tenant_id, email, full_name, role, status, mfa_enabled, password_hash, \
-         require_password_change, created_at, updated_at, last_login_at"
+         require_password_change, created_at, updated_at, last_login_at, password_changed_at"
     };
 }
 
@@ -28,13 +29,19 @@ macro_rules! session_columns {
     };
 }
 
+macro_rules! invitation_columns {
+    () => {
+        "id, tenant_id, email, role, token_hash, created_by, created_at, expires_at, accepted_at, revoked_at"
+    };
+}
+
 macro_rules! signing_key_columns {
     () => {
         "kid, algorithm, public_key, private_key_sealed, created_at, retired_at"
     };
 }
 
-pub(crate) use {session_columns, signing_key_columns, tenant_columns, user_columns};
+pub(crate) use {invitation_columns, session_columns, signing_key_columns, tenant_columns, user_columns};
 
 /// A stored value the domain does not accept.
 #[derive(Debug)]
@@ -77,9 +84,25 @@ pub(crate) fn user(row: &QueryResult) -> Result<User, RepoError> {
         mfa_enabled: get(row, "mfa_enabled")?,
         password_hash: get(row, "password_hash")?,
         require_password_change: get(row, "require_password_change")?,
+        password_changed_at: get(row, "password_changed_at")?,
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
         last_login_at: get(row, "last_login_at")?,
+    })
+}
+
+pub(crate) fn invitation(row: &QueryResult) -> Result<Invitation, RepoError> {
+    Ok(Invitation {
+        id: get(row, "id")?,
+        tenant_id: get::<Uuid>(row, "tenant_id")?.into(),
+        email: parsed(row, "email", |s| Email::parse(s).ok())?,
+        role: RoleName::new(get::<String>(row, "role")?),
+        token_hash: get(row, "token_hash")?,
+        created_by: get::<Uuid>(row, "created_by")?.into(),
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        accepted_at: get(row, "accepted_at")?,
+        revoked_at: get(row, "revoked_at")?,
     })
 }
 

@@ -95,7 +95,11 @@ async fn count(c: &impl ConnectionTrait, sql: &str, tenant: TenantId) -> Result<
 pub(crate) async fn insert_user(tx: &DatabaseTransaction, user: &User) -> Result<(), RepoError> {
     exec(
         tx,
-        concat!("INSERT INTO users (", user_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
+        concat!(
+            "INSERT INTO users (",
+            user_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ),
         [
             user.id.as_uuid().into(),
             user.tenant_id.as_uuid().into(),
@@ -109,6 +113,7 @@ pub(crate) async fn insert_user(tx: &DatabaseTransaction, user: &User) -> Result
             user.created_at.into(),
             user.updated_at.into(),
             user.last_login_at.into(),
+            user.password_changed_at.into(),
         ],
     )
     .await
@@ -160,8 +165,8 @@ impl UserRepository for SeaUserRepository {
             exec(
                 tx,
                 "UPDATE users SET email = $3, full_name = $4, role = $5, status = $6, mfa_enabled = $7, \
-                 password_hash = $8, require_password_change = $9, updated_at = $10, last_login_at = $11 \
-                 WHERE tenant_id = $1 AND id = $2",
+                 password_hash = $8, require_password_change = $9, updated_at = $10, last_login_at = $11, \
+                 password_changed_at = $12 WHERE tenant_id = $1 AND id = $2",
                 [
                     tenant.as_uuid().into(),
                     user.id.as_uuid().into(),
@@ -174,6 +179,7 @@ impl UserRepository for SeaUserRepository {
                     user.require_password_change.into(),
                     user.updated_at.into(),
                     user.last_login_at.into(),
+                    user.password_changed_at.into(),
                 ],
             )
             .await

@@ -1,6 +1,8 @@
 //! The `/api/v1` route groups, one file per group, and the OpenAPI paths they contribute.
 
 pub mod auth;
+pub mod invitations;
+pub mod passwords;
 pub mod sessions;
 pub mod settings;
 pub mod tenants;
@@ -18,6 +20,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(auth::login)
         .service(auth::me)
         .service(auth::jwks)
+        .service(passwords::change_password)
+        .service(passwords::forgot_password)
+        .service(passwords::reset_password)
+        .service(passwords::unlock_user)
+        .service(invitations::create_invitation)
+        .service(invitations::list_invitations)
+        .service(invitations::get_invitation)
+        .service(invitations::revoke_invitation)
         .service(sessions::refresh)
         .service(sessions::logout)
         .service(sessions::list_my_sessions)
@@ -50,6 +60,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[openapi(
     paths(
         auth::register, auth::login, auth::me, auth::jwks,
+        passwords::change_password,
+        passwords::forgot_password,
+        passwords::reset_password,
+        passwords::unlock_user,
+        invitations::create_invitation,
+        invitations::list_invitations,
+        invitations::get_invitation,
+        invitations::revoke_invitation,
         sessions::refresh,
         sessions::logout,
         sessions::list_my_sessions,

@@ -12,7 +12,11 @@
 
 pub mod admin_guard;
 pub mod concurrency;
+pub mod credential_races;
+pub mod credentials;
 pub mod invalidation;
+pub mod invitations;
+pub mod lockouts;
 pub mod refresh_rotation;
 pub mod sample;
 pub mod session_limits;
@@ -159,6 +163,33 @@ macro_rules! repository_contract_tests {
                     insert_then_list_newest_first,
                     duplicate_kid_conflicts,
                     retire_all_except_retires_the_others_once,
+                }
+                invitations {
+                    insert_then_get_and_list_in_id_order,
+                    a_pending_invitation_for_the_email_conflicts,
+                    an_expired_invitation_does_not_block_a_new_one,
+                    inviting_a_registered_email_conflicts,
+                    duplicate_id_or_token_hash_conflicts,
+                    insert_refuses_another_tenant_or_an_unknown_one,
+                    other_tenants_invitations_are_invisible,
+                    revoke_is_idempotent_and_refuses_an_accepted_one,
+                    accept_creates_the_user_with_the_invited_role_once,
+                    accept_with_another_email_is_not_found_and_writes_nothing,
+                    accept_of_an_expired_revoked_or_unknown_token_is_not_found,
+                    accept_for_a_registered_email_conflicts_and_keeps_it_pending,
+                    accept_refuses_a_user_of_another_tenant,
+                    pending_with_role_sees_only_pending_invitations,
+                }
+                credentials {
+                    find_reset_does_not_use_it_and_consume_does_once,
+                    consume_voids_the_users_other_resets_only,
+                    an_expired_reset_is_not_usable,
+                    create_reset_conflicts_and_unknown_users,
+                    other_tenants_resets_and_passwords_are_out_of_reach,
+                    change_password_sets_the_password_and_pushes_the_old_one,
+                    history_is_newest_first_and_trimmed_to_keep,
+                    history_is_per_user,
+                    deleting_the_user_removes_its_resets_and_history,
                 }
                 usage {
                     requests_without_usage_are_zero,

@@ -2,6 +2,7 @@
 //! precision PostgreSQL keeps, so a round trip compares equal on every backend.
 
 use chrono::{DateTime, SubsecRound, Utc};
+use tessera_domain::credentials::{Invitation, PasswordReset};
 use tessera_domain::ports::Repositories;
 use tessera_domain::session::{RefreshTokenRecord, Session};
 use tessera_domain::signing::{SigningAlgorithm, StoredSigningKey};
@@ -47,6 +48,7 @@ pub fn user(tenant: TenantId, address: &str, role: &str) -> User {
         mfa_enabled: false,
         password_hash: PASSWORD_HASH.to_owned(),
         require_password_change: false,
+        password_changed_at: at,
         created_at: at,
         updated_at: at,
         last_login_at: None,
@@ -131,5 +133,37 @@ pub fn signing_key(kid: &str, created_at: DateTime<Utc>) -> StoredSigningKey {
         private_key_sealed: vec![0, 159, 255, 1, 42],
         created_at: created_at.trunc_subsecs(6),
         retired_at: None,
+    }
+}
+
+/// A pending invitation of `address` to `tenant` as `role`, created at `at` by `created_by`
+/// and valid 7 days.
+pub fn invitation(tenant: TenantId, address: &str, role: &str, created_by: UserId, at: DateTime<Utc>) -> Invitation {
+    let at = at.trunc_subsecs(6);
+    Invitation {
+        id: Uuid::now_v7(),
+        tenant_id: tenant,
+        email: email(address),
+        role: RoleName::new(role),
+        token_hash: token_hash(),
+        created_by,
+        created_at: at,
+        expires_at: at + chrono::Duration::days(7),
+        accepted_at: None,
+        revoked_at: None,
+    }
+}
+
+/// An unused password reset of `user`, created at `at` and valid 30 minutes.
+pub fn reset(user: &User, at: DateTime<Utc>) -> PasswordReset {
+    let at = at.trunc_subsecs(6);
+    PasswordReset {
+        id: Uuid::now_v7(),
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        token_hash: token_hash(),
+        created_at: at,
+        expires_at: at + chrono::Duration::minutes(30),
+        used_at: None,
     }
 }

@@ -94,6 +94,7 @@ pub async fn update_writes_the_mutable_fields(r: &Repositories) {
         mfa_enabled: true,
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaA".to_owned(),
         require_password_change: true,
+        password_changed_at: u.updated_at + Duration::seconds(20),
         updated_at: u.updated_at + Duration::minutes(1),
         last_login_at: Some(u.updated_at + Duration::seconds(30)),
         ..u.clone()
