@@ -248,7 +248,7 @@ run_backend() {
 	scenario "$backend" tessera list-users "$PORT" "$TESSERA_PID"
 	# The Argon2 bound of the login scenario: hash time on the server's core, taken now so that
 	# it sees the same machine load as the logins that follow.
-	"${SERVER_PIN[@]}" "$LOADGEN" argon2 --samples 10 --backend "$backend" --out "$RAW/$backend-argon2.json"
+	"${SERVER_PIN[@]}" "$LOADGEN" argon2 --samples 20 --backend "$backend" --out "$RAW/$backend-argon2.json"
 	scenario "$backend" tessera login "$PORT" "$TESSERA_PID"
 	scenario "$backend" tessera refresh-chain "$PORT" "$TESSERA_PID"
 	sleep 2

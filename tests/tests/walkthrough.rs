@@ -89,3 +89,25 @@ fn base64_url_decode(s: &str) -> serde_json::Value {
     }
     serde_json::from_slice(&out).unwrap()
 }
+
+e2e!(access_tokens_verify_with_stock_jsonwebtoken_and_the_published_jwks, |app| {
+    let (tenant, user, token) = app.register("acme").await;
+    let jwks = app.send("GET", "/.well-known/jwks.json", None, None).await.body;
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks).unwrap();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    let jwk = set.find(header.kid.as_deref().unwrap()).unwrap();
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_issuer(&["http://tessera.test"]);
+    validation.set_audience(&["tessera"]);
+    validation.leeway = 30;
+    let data = jsonwebtoken::decode::<serde_json::Value>(&token, &key, &validation).unwrap();
+    assert_eq!(data.claims["sub"], user.as_str());
+    assert_eq!(data.claims["tid"], tenant.as_str());
+    for claim in ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "tid", "role", "sid", "amr"] {
+        assert!(data.claims.get(claim).is_some(), "claim {claim}");
+    }
+    // The algorithm is pinned: the same token checked as another algorithm fails.
+    let wrong = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    assert!(jsonwebtoken::decode::<serde_json::Value>(&token, &key, &wrong).is_err());
+});

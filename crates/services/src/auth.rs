@@ -116,6 +116,14 @@ impl AuthService {
         if needs_rehash {
             user.password_hash = self.core.passwords.hash(input.password).await?;
         }
+        // Password maximum age (SPEC §6.5): past it, the user must change it (shown by
+        // `require_password_change`); the login itself still succeeds.
+        let policy = &self.core.tenant_context(tenant.id).await?.settings.password_policy;
+        if let Some(days) = policy.max_age_days
+            && user.password_changed_at + chrono::Duration::days(i64::from(days)) < now
+        {
+            user.require_password_change = true;
+        }
         user.last_login_at = Some(now);
         user.updated_at = now;
         repos.users.update(tenant.id, &user, AdminGuard::None).await?;

@@ -96,3 +96,40 @@ async fn jwks_publishes_the_signing_key() {
     let keys = jwks["keys"].as_array().unwrap();
     assert!(keys.iter().any(|k| k["kid"] == kid && k["alg"] == "EdDSA" && k["use"] == "sig"));
 }
+
+#[tokio::test]
+async fn a_rotation_on_one_replica_is_picked_up_by_the_other_and_old_tokens_keep_working() {
+    use std::sync::Arc;
+    use tessera_auth::keys::MasterKey;
+    use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus};
+    let repos = tessera_repository::memory::repositories();
+    let bus = Arc::new(MemoryInvalidationBus::new());
+    let master = MasterKey::generate().unwrap().to_base64();
+    let one = fixtures::build(
+        repos.clone(),
+        bus.clone(),
+        Arc::new(MemoryEventSink::new(10)),
+        MasterKey::from_base64(&master).unwrap(),
+    )
+    .await;
+    let two = fixtures::build(
+        repos.clone(),
+        bus.clone(),
+        Arc::new(MemoryEventSink::new(10)),
+        MasterKey::from_base64(&master).unwrap(),
+    )
+    .await;
+    let f = fixtures::register_tenant(&one, "acme").await;
+    let old_kid = token_header(&f.tokens.access_token)["kid"].clone();
+    let new_kid = one.rotate_keys(tessera_domain::signing::SigningAlgorithm::ES256).await.unwrap();
+    let fresh = fixtures::login(&one, "admin@acme.test", "acme").await;
+    assert_eq!(token_header(&fresh.access_token)["kid"], new_kid.as_str());
+    assert_eq!(token_header(&fresh.access_token)["alg"], "ES256");
+    assert!(two.auth.authenticate(&fresh.access_token, None).await.is_err(), "replica two has not reloaded yet");
+    two.reload_keys().await.unwrap();
+    assert!(two.auth.authenticate(&fresh.access_token, None).await.is_ok());
+    assert!(two.auth.authenticate(&f.tokens.access_token, None).await.is_ok(), "the retired key still verifies");
+    let jwks = two.auth.jwks().unwrap();
+    let kids: Vec<_> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect();
+    assert!(kids.contains(&old_kid) && kids.contains(&serde_json::json!(new_kid)));
+}

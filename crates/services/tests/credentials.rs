@@ -162,3 +162,20 @@ async fn five_failures_lock_existing_and_unknown_accounts_alike() {
     assert!(s.auth.login(login("admin@acme.test", PASSWORD)).await.is_ok());
     assert_eq!(s.users.get(&f.admin_principal, f.admin.id).await.unwrap().status.as_str(), "active");
 }
+
+#[tokio::test]
+async fn a_password_past_its_maximum_age_must_be_changed() {
+    let clock = std::sync::Arc::new(fixtures::ManualClock::new());
+    let (s, _) = fixtures::in_memory_with_clock(clock.clone()).await;
+    let f = fixtures::register_tenant(&s, "acme").await;
+    s.settings.patch(&f.admin_principal, f.tenant.id, json!({"password_policy": {"max_age_days": 30}})).await.unwrap();
+    clock.advance(chrono::Duration::days(29));
+    fixtures::login(&s, "admin@acme.test", "acme").await;
+    assert!(!s.users.get(&f.admin_principal, f.admin.id).await.unwrap().require_password_change);
+    clock.advance(chrono::Duration::days(2));
+    let t = fixtures::login(&s, "admin@acme.test", "acme").await;
+    let p = s.auth.authenticate(&t.access_token, None).await.unwrap();
+    assert!(s.users.get(&p, f.admin.id).await.unwrap().require_password_change);
+    s.passwords.change(&p, PASSWORD, NEW_PASSWORD).await.unwrap();
+    assert!(!s.users.get(&p, f.admin.id).await.unwrap().require_password_change, "a change clears it");
+}
