@@ -5,10 +5,12 @@
 //!   non-owner application role so row-level security is really enforced.
 //! - [`contract`]: the port contract suites every storage adapter must pass, expanded by
 //!   [`repository_contract_tests!`] into one named `#[tokio::test]` per case.
+//! - [`redis_proxy`]: a TCP proxy and raw commands for the Redis adapters' reconnect tests.
 
 pub mod contract;
 pub mod db;
 pub mod fixtures;
+pub mod redis_proxy;
 
 pub use db::{
     PgOwnedDb, PgTestDb, SqliteTestDb, TestBackend, TestRepositories, postgres_admin_url, postgres_owned_database,

@@ -8,9 +8,8 @@
 //! upstream connections are killed, by address.
 #![allow(clippy::expect_used, reason = "test helpers outside #[test] functions")]
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tessera_domain::RepoError;
 use tessera_domain::ports::{Invalidation, InvalidationBus};
@@ -19,11 +18,8 @@ use tessera_repository::redis::RedisInvalidationBus;
 use tessera_testkit::contract::invalidation::{
     BusPair, DELIVERY_DEADLINE, Recorder, TEST_REDIS_URL, tenant_event, test_redis_url,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tessera_testkit::redis_proxy::{Proxy, redis_command};
 use tokio::time::Instant;
-use url::Url;
 
 tessera_testkit::invalidation_bus_contract_tests!(memory, async {
     let bus: Arc<dyn InvalidationBus> = Arc::new(MemoryInvalidationBus::new());
@@ -122,105 +118,4 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-/// A TCP proxy in front of the test Redis that remembers its upstream connections.
-struct Proxy {
-    /// The Redis URL, pointed at the proxy.
-    url: String,
-    upstream: Arc<Mutex<Vec<SocketAddr>>>,
-    accepted: Arc<AtomicUsize>,
-    active: Arc<AtomicUsize>,
-    task: JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(redis_url: &str) -> Self {
-        let target = redis_addr(redis_url);
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let mut url = Url::parse(redis_url).expect("redis url");
-        url.set_host(Some("127.0.0.1")).expect("host");
-        url.set_port(Some(listener.local_addr().expect("addr").port())).expect("port");
-        let upstream = Arc::new(Mutex::new(Vec::new()));
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let active = Arc::new(AtomicUsize::new(0));
-        let task = tokio::spawn({
-            let (upstream, accepted, active) = (upstream.clone(), accepted.clone(), active.clone());
-            async move {
-                while let Ok((mut down, _)) = listener.accept().await {
-                    let Ok(mut up) = TcpStream::connect(&target).await else {
-                        continue;
-                    };
-                    if let Ok(addr) = up.local_addr() {
-                        upstream.lock().expect("upstream").push(addr);
-                    }
-                    accepted.fetch_add(1, Ordering::SeqCst);
-                    active.fetch_add(1, Ordering::SeqCst);
-                    let active = active.clone();
-                    tokio::spawn(async move {
-                        let _ = tokio::io::copy_bidirectional(&mut down, &mut up).await;
-                        active.fetch_sub(1, Ordering::SeqCst);
-                    });
-                }
-            }
-        });
-        Self { url: url.to_string(), upstream, accepted, active, task }
-    }
-
-    /// Has Redis kill every connection the proxy opened; returns how many it killed.
-    async fn kill_upstream_connections(&self, redis_url: &str) -> usize {
-        let addrs = self.upstream.lock().expect("upstream").clone();
-        let mut killed = 0;
-        for addr in addrs {
-            let addr = addr.to_string();
-            let reply = redis_command(redis_url, &["CLIENT", "KILL", "ADDR", &addr]).await;
-            let count = reply.strip_prefix(':').map(str::trim).map(str::parse::<usize>);
-            killed += count.and_then(Result::ok).expect("CLIENT KILL count");
-        }
-        killed
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn redis_addr(redis_url: &str) -> String {
-    let url = Url::parse(redis_url).expect("redis url");
-    let host = url.host_str().expect("redis host");
-    format!("{host}:{}", url.port().unwrap_or(6379))
-}
-
-/// Sends one command on a fresh connection (authenticating with the URL's credentials, taken
-/// as written) and returns the first reply line: enough for integer and status replies.
-async fn redis_command(redis_url: &str, args: &[&str]) -> String {
-    let url = Url::parse(redis_url).expect("redis url");
-    let mut stream = TcpStream::connect(redis_addr(redis_url)).await.expect("connect");
-    if let Some(password) = url.password() {
-        let auth = match url.username() {
-            "" => vec!["AUTH", password],
-            user => vec!["AUTH", user, password],
-        };
-        let reply = send_command(&mut stream, &auth).await;
-        assert!(reply.starts_with('+'), "AUTH answered {reply:?}");
-    }
-    send_command(&mut stream, args).await
-}
-
-async fn send_command(stream: &mut TcpStream, args: &[&str]) -> String {
-    let mut request = format!("*{}\r\n", args.len());
-    for arg in args {
-        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-    }
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut reply = Vec::new();
-    while !reply.ends_with(b"\r\n") {
-        let mut chunk = [0; 512];
-        let read = stream.read(&mut chunk).await.expect("read");
-        assert!(read > 0, "Redis closed the connection");
-        reply.extend_from_slice(&chunk[..read]);
-    }
-    String::from_utf8_lossy(&reply).trim_end().to_owned()
 }

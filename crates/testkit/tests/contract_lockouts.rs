@@ -6,8 +6,8 @@
 //! of their own random tenants and cut only connections of their own proxy.
 #![allow(clippy::expect_used, reason = "test helpers outside #[test] functions")]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tessera_domain::RepoError;
 use tessera_domain::credentials::{LockoutKey, LockoutStore};
@@ -15,10 +15,7 @@ use tessera_repository::memory::{LOCKOUT_MEMORY, MemoryLockoutStore};
 use tessera_repository::redis::RedisLockoutStore;
 use tessera_testkit::contract::invalidation::{TEST_REDIS_URL, test_redis_url};
 use tessera_testkit::contract::lockouts::{BASE, MAX, THRESHOLD, fresh_key, start};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
-use url::Url;
+use tessera_testkit::redis_proxy::{Proxy, redis_command};
 
 tessera_testkit::lockout_store_contract_tests!(memory, async {
     Arc::new(MemoryLockoutStore::new()) as Arc<dyn LockoutStore>
@@ -119,93 +116,4 @@ async fn redis_reconnects_after_a_lost_connection() {
     assert_eq!(store.locked_for(&key, now).await.expect("locked_for"), Some(BASE));
     let accepted = proxy.accepted.load(Ordering::SeqCst);
     assert_eq!(accepted, 4, "one connection, then one per cut");
-}
-
-/// A TCP proxy in front of the test Redis whose connections can be cut.
-struct Proxy {
-    /// The Redis URL, pointed at the proxy.
-    url: String,
-    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    accepted: Arc<AtomicUsize>,
-    task: JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(redis_url: &str) -> Self {
-        let target = redis_addr(redis_url);
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let mut url = Url::parse(redis_url).expect("redis url");
-        url.set_host(Some("127.0.0.1")).expect("host");
-        url.set_port(Some(listener.local_addr().expect("addr").port())).expect("port");
-        let connections = Arc::new(Mutex::new(Vec::new()));
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let task = tokio::spawn({
-            let (connections, accepted) = (Arc::clone(&connections), Arc::clone(&accepted));
-            async move {
-                while let Ok((mut down, _)) = listener.accept().await {
-                    let Ok(mut up) = TcpStream::connect(&target).await else {
-                        continue;
-                    };
-                    let connection = tokio::spawn(async move {
-                        let _ = tokio::io::copy_bidirectional(&mut down, &mut up).await;
-                    });
-                    connections.lock().expect("connections").push(connection);
-                    accepted.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-        });
-        Self { url: url.to_string(), connections, accepted, task }
-    }
-
-    /// Closes every proxied connection (both sides drop with the aborted task).
-    fn cut(&self) {
-        for connection in self.connections.lock().expect("connections").drain(..) {
-            connection.abort();
-        }
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.cut();
-        self.task.abort();
-    }
-}
-
-fn redis_addr(redis_url: &str) -> String {
-    let url = Url::parse(redis_url).expect("redis url");
-    let host = url.host_str().expect("redis host");
-    format!("{host}:{}", url.port().unwrap_or(6379))
-}
-
-/// Sends one command on a fresh connection (authenticating with the URL's credentials, taken
-/// as written) and returns the first reply line: enough for integer and status replies.
-async fn redis_command(redis_url: &str, args: &[&str]) -> String {
-    let url = Url::parse(redis_url).expect("redis url");
-    let mut stream = TcpStream::connect(redis_addr(redis_url)).await.expect("connect");
-    if let Some(password) = url.password() {
-        let auth = match url.username() {
-            "" => vec!["AUTH", password],
-            user => vec!["AUTH", user, password],
-        };
-        let reply = send_command(&mut stream, &auth).await;
-        assert!(reply.starts_with('+'), "AUTH answered {reply:?}");
-    }
-    send_command(&mut stream, args).await
-}
-
-async fn send_command(stream: &mut TcpStream, args: &[&str]) -> String {
-    let mut request = format!("*{}\r\n", args.len());
-    for arg in args {
-        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-    }
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut reply = Vec::new();
-    while !reply.ends_with(b"\r\n") {
-        let mut chunk = [0; 512];
-        let read = stream.read(&mut chunk).await.expect("read");
-        assert!(read > 0, "Redis closed the connection");
-        reply.extend_from_slice(&chunk[..read]);
-    }
-    String::from_utf8_lossy(&reply).trim_end().to_owned()
 }

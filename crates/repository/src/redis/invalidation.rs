@@ -7,12 +7,11 @@
 //! `tessera:global:invalidate`. Subscribers listen to the pattern `tessera:*:invalidate` and
 //! trust the payload, not the channel.
 
+use super::connection::SharedConnection;
 use super::listener::{Handlers, Listener};
 use ::redis::aio::MultiplexedConnection;
-use ::redis::{Client, RedisError, RedisResult};
+use ::redis::{Client, RedisResult};
 use async_trait::async_trait;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use tessera_domain::RepoError;
 use tessera_domain::ports::{Invalidation, InvalidationBus, InvalidationHandler};
 use tokio::sync::OnceCell;
@@ -29,7 +28,9 @@ const GLOBAL_CHANNEL: &str = "tessera:global:invalidate";
 /// doubling to 5 s) and then calls every handler with [`Invalidation::All`], since messages
 /// may have been missed meanwhile. Dropping the bus stops the listener.
 pub struct RedisInvalidationBus {
-    publisher: Publisher,
+    /// The publishing connection. A publish retried after a lost reply may deliver the
+    /// message twice, which an invalidation tolerates.
+    publisher: SharedConnection,
     handlers: Handlers,
     listener: OnceCell<Listener>,
 }
@@ -42,8 +43,8 @@ impl RedisInvalidationBus {
     #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str) -> Result<Self, RepoError> {
         let client = Client::open(url).map_err(RepoError::unavailable)?;
-        let publisher = Publisher::new(client);
-        let (_, mut connection) = publisher.connection().await.map_err(RepoError::unavailable)?;
+        let publisher = SharedConnection::new(client, "invalidation publish");
+        let (_, mut connection) = publisher.get().await.map_err(RepoError::unavailable)?;
         ::redis::cmd("PING").query_async::<String>(&mut connection).await.map_err(RepoError::unavailable)?;
         Ok(Self { publisher, handlers: Handlers::default(), listener: OnceCell::new() })
     }
@@ -55,13 +56,16 @@ impl InvalidationBus for RedisInvalidationBus {
     async fn publish(&self, event: &Invalidation) -> Result<(), RepoError> {
         let (channel, payload) = encode(event).map_err(RepoError::unavailable)?;
         tracing::Span::current().record("channel", channel.as_str());
-        self.publisher.publish(&channel, &payload).await.map_err(RepoError::unavailable)
+        let (channel, payload) = (channel.as_str(), payload.as_str());
+        self.publisher.run(|connection| publish_on(connection, channel, payload)).await.map_err(RepoError::unavailable)
     }
 
     #[tracing::instrument(skip_all)]
     async fn subscribe(&self, handler: InvalidationHandler) -> Result<(), RepoError> {
         // Concurrent first subscribers all wait for the one listener to be subscribed.
-        self.listener.get_or_try_init(|| Listener::start(self.publisher.client.clone(), self.handlers.clone())).await?;
+        self.listener
+            .get_or_try_init(|| Listener::start(self.publisher.client().clone(), self.handlers.clone()))
+            .await?;
         self.handlers.add(handler);
         Ok(())
     }
@@ -74,68 +78,8 @@ impl std::fmt::Debug for RedisInvalidationBus {
     }
 }
 
-/// The shared publishing connection. Each connection gets a generation so that a task
-/// reporting a failure drops only the connection it used, never a fresh replacement.
-struct Publisher {
-    client: Client,
-    slot: Mutex<Option<(u64, MultiplexedConnection)>>,
-    generations: AtomicU64,
-}
-
-impl Publisher {
-    fn new(client: Client) -> Self {
-        Self { client, slot: Mutex::new(None), generations: AtomicU64::new(0) }
-    }
-
-    /// Publishes, and on a connection failure retries once on a new connection. A retry
-    /// after a lost reply may deliver the message twice, which an invalidation tolerates.
-    async fn publish(&self, channel: &str, payload: &str) -> RedisResult<()> {
-        let (generation, mut connection) = self.connection().await?;
-        match publish_on(&mut connection, channel, payload).await {
-            Err(e) if is_connection_failure(&e) => {
-                tracing::warn!(error = %e, "invalidation publish failed; reconnecting");
-                self.discard(generation);
-                let (_, mut connection) = self.connection().await?;
-                publish_on(&mut connection, channel, payload).await
-            }
-            result => result,
-        }
-    }
-
-    async fn connection(&self) -> RedisResult<(u64, MultiplexedConnection)> {
-        let current = self.lock().clone();
-        if let Some(current) = current {
-            return Ok(current);
-        }
-        let fresh = self.client.get_multiplexed_async_connection().await?;
-        // Another task may have reconnected meanwhile: keep the first one, drop ours.
-        let mut slot = self.lock();
-        let entry = slot.get_or_insert_with(|| {
-            let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
-            (generation, fresh)
-        });
-        Ok(entry.clone())
-    }
-
-    fn discard(&self, generation: u64) {
-        let mut slot = self.lock();
-        if slot.as_ref().is_some_and(|(current, _)| *current == generation) {
-            *slot = None;
-        }
-    }
-
-    // The slot holds a whole value or nothing, so a poisoned lock is safe to reuse.
-    fn lock(&self) -> MutexGuard<'_, Option<(u64, MultiplexedConnection)>> {
-        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-async fn publish_on(connection: &mut MultiplexedConnection, channel: &str, payload: &str) -> RedisResult<()> {
-    ::redis::cmd("PUBLISH").arg(channel).arg(payload).query_async::<i64>(connection).await.map(drop)
-}
-
-fn is_connection_failure(e: &RedisError) -> bool {
-    e.is_connection_dropped() || e.is_io_error() || e.is_unrecoverable_error() || e.is_timeout()
+async fn publish_on(mut connection: MultiplexedConnection, channel: &str, payload: &str) -> RedisResult<()> {
+    ::redis::cmd("PUBLISH").arg(channel).arg(payload).query_async::<i64>(&mut connection).await.map(drop)
 }
 
 /// The channel and payload of `event` (see the module doc).

@@ -15,12 +15,10 @@
 //! - `locked_for` is one `HGET` of `locked_until`.
 //! - `reset` is one `DEL`.
 
-use ::redis::aio::MultiplexedConnection;
-use ::redis::{Client, ErrorKind, RedisError, RedisResult, ServerErrorKind};
+use super::connection::SharedConnection;
+use ::redis::{Client, ErrorKind, ServerErrorKind};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tessera_domain::RepoError;
 use tessera_domain::credentials::{LockoutKey, LockoutStore};
@@ -96,7 +94,7 @@ impl RedisLockoutStore {
     #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str) -> Result<Self, RepoError> {
         let client = Client::open(url).map_err(RepoError::unavailable)?;
-        let connection = SharedConnection::new(client);
+        let connection = SharedConnection::new(client, "lockout store command");
         let (_, mut redis) = connection.get().await.map_err(RepoError::unavailable)?;
         ::redis::cmd("PING").query_async::<String>(&mut redis).await.map_err(RepoError::unavailable)?;
         let script_sha = ::redis::cmd("SCRIPT")
@@ -202,70 +200,6 @@ impl std::fmt::Debug for RedisLockoutStore {
 /// `duration` in whole milliseconds, clamped to [`MAX_MILLIS`].
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).min(MAX_MILLIS)
-}
-
-/// One multiplexed connection shared by every call. Each connection gets a generation so
-/// that a task reporting a failure drops only the connection it used, never a fresh
-/// replacement.
-struct SharedConnection {
-    client: Client,
-    slot: Mutex<Option<(u64, MultiplexedConnection)>>,
-    generations: AtomicU64,
-}
-
-impl SharedConnection {
-    fn new(client: Client) -> Self {
-        Self { client, slot: Mutex::new(None), generations: AtomicU64::new(0) }
-    }
-
-    /// Runs `op`, and on a connection failure runs it once more on a new connection.
-    async fn run<T, F, Fut>(&self, op: F) -> RedisResult<T>
-    where
-        F: Fn(MultiplexedConnection) -> Fut,
-        Fut: Future<Output = RedisResult<T>>,
-    {
-        let (generation, connection) = self.get().await?;
-        match op(connection).await {
-            Err(e) if is_connection_failure(&e) => {
-                tracing::warn!(error = %e, "lockout store command failed; reconnecting");
-                self.discard(generation);
-                let (_, connection) = self.get().await?;
-                op(connection).await
-            }
-            result => result,
-        }
-    }
-
-    async fn get(&self) -> RedisResult<(u64, MultiplexedConnection)> {
-        let current = self.lock().clone();
-        if let Some(current) = current {
-            return Ok(current);
-        }
-        let fresh = self.client.get_multiplexed_async_connection().await?;
-        // Another task may have reconnected meanwhile: keep the first one, drop ours.
-        let mut slot = self.lock();
-        let entry = slot.get_or_insert_with(|| {
-            let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
-            (generation, fresh)
-        });
-        Ok(entry.clone())
-    }
-
-    fn discard(&self, generation: u64) {
-        let mut slot = self.lock();
-        if slot.as_ref().is_some_and(|(current, _)| *current == generation) {
-            *slot = None;
-        }
-    }
-
-    // The slot holds a whole value or nothing, so a poisoned lock is safe to reuse.
-    fn lock(&self) -> MutexGuard<'_, Option<(u64, MultiplexedConnection)>> {
-        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-fn is_connection_failure(e: &RedisError) -> bool {
-    e.is_connection_dropped() || e.is_io_error() || e.is_unrecoverable_error() || e.is_timeout()
 }
 
 #[cfg(test)]

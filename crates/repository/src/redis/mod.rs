@@ -6,6 +6,7 @@
 //!
 //! Paths to the `redis` crate are written `::redis::…`: this module shares its name.
 
+mod connection;
 mod invalidation;
 mod listener;
 mod lockouts;
