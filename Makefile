@@ -11,12 +11,12 @@ run:
 ## Every test in the workspace (PostgreSQL/Redis suites run when
 ## TESSERA_TEST_DATABASE_URL / TESSERA_TEST_REDIS_URL are set).
 test:
+	$(CARGO) test --workspace --doc -q
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
 		$(CARGO) test --workspace --no-fail-fast; \
 	fi
-	$(CARGO) test --workspace --doc
 
 ## The same suites against the local PostgreSQL and Redis.
 test-pg:

@@ -88,7 +88,9 @@ trap 'exit 143' TERM
 # --- build ---------------------------------------------------------------------------------
 if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
 	log "building release binaries (a clean build takes ~10 min on 2 cores)"
-	"$CARGO" build --release -p tessera-server -p tessera-loadgen -p tessera-baseline
+	# tessera-repository is named too so that its default features (sea, redis) are on even
+	# when the server's own manifest forgets one (cargo unifies features over the packages built).
+	"$CARGO" build --release -p tessera-server -p tessera-loadgen -p tessera-baseline -p tessera-repository
 fi
 for b in tessera tessera-loadgen tessera-baseline; do
 	[[ -x $BIN/$b ]] || {
