@@ -60,11 +60,12 @@ pub fn lockout_key(tenant: TenantId, email: &str) -> LockoutKey {
 pub struct AuthService {
     pub(crate) core: Core,
     pub(crate) keys: SigningKeys,
+    verified: crate::verified_tokens::VerifiedTokens,
 }
 
 impl AuthService {
     pub(crate) fn new(core: Core, keys: SigningKeys) -> Self {
-        Self { core, keys }
+        Self { core, keys, verified: Default::default() }
     }
 
     /// Every failure (unknown tenant, unknown email, wrong password, disabled user) answers
@@ -232,11 +233,18 @@ impl AuthService {
             leeway_seconds: cfg.leeway.as_secs(),
         };
         let now = self.core.clock.now().timestamp();
-        let claims = self
-            .keys
-            .ring()?
-            .verify_access_token(token, &validation, now)
-            .map_err(|_| ServiceError::Unauthenticated)?;
+        let leeway = i64::try_from(validation.leeway_seconds).unwrap_or(30);
+        let claims = match self.verified.get(token, now, leeway) {
+            Some(claims) => claims,
+            None => {
+                let ring = self.keys.ring()?;
+                let claims = std::sync::Arc::new(
+                    ring.verify_access_token(token, &validation, now).map_err(|_| ServiceError::Unauthenticated)?,
+                );
+                self.verified.insert(token, claims.clone(), now);
+                claims
+            }
+        };
         let parse = |s: &str| Uuid::parse_str(s).map_err(|_| ServiceError::Unauthenticated);
         let home = TenantId(parse(&claims.tid)?);
         let user_id = UserId(parse(&claims.sub)?);
@@ -251,7 +259,7 @@ impl AuthService {
                 return Err(ServiceError::Unauthenticated);
             }
         }
-        let role = RoleName::new(claims.role);
+        let role = RoleName::new(claims.role.clone());
         let tenant_id = match act_as {
             Some(t) if t != home && role.is_super_admin() => {
                 self.check_tenant_live(t).await?;

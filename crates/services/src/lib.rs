@@ -18,6 +18,7 @@ pub mod tenant_cache;
 pub mod tenants;
 pub mod usage;
 pub mod users;
+mod verified_tokens;
 
 use std::sync::Arc;
 use tessera_domain::credentials::{BreachedPasswords, LockoutStore};

@@ -41,6 +41,27 @@ impl SeaStore {
     }
 }
 
+impl SeaStore {
+    /// One tenant-scoped read of at most one row, in as few round trips as the backend
+    /// allows: on SQLite (no row-level security; a single statement is atomic) straight on
+    /// the pool; on PostgreSQL in a transaction that sets the tenant first, so RLS applies.
+    pub(crate) async fn read_one(
+        &self,
+        tenant: TenantId,
+        sql: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) -> Result<Option<QueryResult>, RepoError> {
+        if self.connection.get_database_backend() == DbBackend::Postgres {
+            let tx = self.begin_tenant(tenant, Access::Read).await?;
+            let row = one(&tx, sql, values).await?;
+            commit(tx).await?;
+            Ok(row)
+        } else {
+            one(&self.connection, sql, values).await
+        }
+    }
+}
+
 /// Sets `app.current_tenant` until the end of the transaction (PostgreSQL; a no-op on SQLite,
 /// which has no row-level security and relies on the explicit `tenant_id` filters alone).
 pub(crate) async fn set_tenant(tx: &DatabaseTransaction, tenant: TenantId) -> Result<(), RepoError> {

@@ -133,18 +133,14 @@ impl UserRepository for SeaUserRepository {
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn get(&self, tenant: TenantId, id: UserId) -> Result<User, RepoError> {
         let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = $1 AND id = $2");
-        let tx = self.store.begin_tenant(tenant, Access::Read).await?;
-        let row = one(&tx, sql, [tenant.as_uuid().into(), id.as_uuid().into()]).await?;
-        commit(tx).await?;
+        let row = self.store.read_one(tenant, sql, [tenant.as_uuid().into(), id.as_uuid().into()]).await?;
         row.as_ref().map(rows::user).ok_or(RepoError::NotFound)?
     }
 
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
     async fn find_by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, RepoError> {
         let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = $1 AND email = $2");
-        let tx = self.store.begin_tenant(tenant, Access::Read).await?;
-        let row = one(&tx, sql, [tenant.as_uuid().into(), email.as_str().into()]).await?;
-        commit(tx).await?;
+        let row = self.store.read_one(tenant, sql, [tenant.as_uuid().into(), email.as_str().into()]).await?;
         row.as_ref().map(rows::user).transpose()
     }
 
