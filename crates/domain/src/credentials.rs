@@ -185,3 +185,24 @@ pub trait BreachedPasswords: Send + Sync {
     /// (rarely), never false negatives for the passwords it was built from.
     async fn is_breached(&self, password: &str) -> Result<bool, RepoError>;
 }
+
+/// Fixed-window attempt counters for login throttles (SPEC §6.5/§7): per IP, per (IP,
+/// email), per tenant, and the number of distinct accounts tried from one IP (the
+/// credential-stuffing signal). Shared across replicas (Redis) or per process.
+#[async_trait]
+pub trait AttemptCounter: Send + Sync {
+    /// Counts one attempt on `key` in the current window of `window` and returns how long
+    /// until the window frees capacity when the count now exceeds `limit`; `None` when the
+    /// attempt is within the limit. (The attempt is counted either way.)
+    async fn hit(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Duration>, RepoError>;
+
+    /// Adds `member` to the set of `key` for the current window of `window` and returns how
+    /// many distinct members the set holds now.
+    async fn distinct(&self, key: &str, member: &str, window: Duration, now: DateTime<Utc>) -> Result<u64, RepoError>;
+}

@@ -9,14 +9,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_auth::password::Argon2Params;
 use tessera_auth::password_policy::OfflineBreachedPasswords;
-use tessera_domain::credentials::LockoutStore;
+use tessera_domain::credentials::{AttemptCounter, LockoutStore};
 use tessera_domain::ports::InvalidationBus;
 use tessera_domain::ports::{SystemClock, UuidV7Generator};
 use tessera_domain::signing::SigningAlgorithm;
-use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus, MemoryLockoutStore};
-use tessera_repository::redis::{RedisInvalidationBus, RedisLockoutStore};
+use tessera_repository::memory::{MemoryAttemptCounter, MemoryEventSink, MemoryInvalidationBus, MemoryLockoutStore};
+use tessera_repository::redis::{RedisAttemptCounter, RedisInvalidationBus, RedisLockoutStore};
 use tessera_rest::RestConfig;
 use tessera_rest::health::HealthChecks;
+use tessera_services::config::LoginLimits;
 use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SessionCache, SigningKeys, TenantCache};
 
 /// Everything `serve` needs, built from the configuration.
@@ -37,6 +38,13 @@ pub fn core_config(config: &Config) -> anyhow::Result<CoreConfig> {
         bounds: config.settings_bounds(),
         refresh_reuse_grace: Duration::from_secs(a.refresh_reuse_grace_seconds),
         reset_link_base: config.password_reset_url(),
+        login_limits: LoginLimits {
+            enabled: config.rate_limit.enabled,
+            per_ip_per_minute: config.rate_limit.login_per_ip_per_minute,
+            per_ip_email_per_minute: config.rate_limit.login_per_ip_email_per_minute,
+            per_tenant_per_minute: config.rate_limit.login_per_tenant_per_minute,
+            stuffing_accounts: config.rate_limit.login_stuffing_accounts,
+        },
         argon2: Argon2Params {
             memory_kib: a.argon2_memory_kib,
             iterations: a.argon2_iterations,
@@ -107,6 +115,14 @@ pub async fn build_services(config: &Config, repos: tessera_domain::ports::Repos
         ),
         None => Arc::new(MemoryLockoutStore::new()),
     };
+    let attempts: Arc<dyn AttemptCounter> = match &config.redis.url {
+        Some(url) => Arc::new(
+            RedisAttemptCounter::connect(url)
+                .await
+                .map_err(|e| anyhow::anyhow!("configuration key `redis.url`: {e}"))?,
+        ),
+        None => Arc::new(MemoryAttemptCounter::new()),
+    };
     let core = Core {
         repos,
         clock,
@@ -121,6 +137,7 @@ pub async fn build_services(config: &Config, repos: tessera_domain::ports::Repos
         mailer,
         lockouts,
         breached: Arc::new(OfflineBreachedPasswords::embedded()),
+        attempts,
     };
     let services = Services::new(core, keys);
     services.subscribe_invalidations().await.map_err(|e| anyhow::anyhow!("subscribing to invalidations: {e}"))?;

@@ -113,6 +113,14 @@ pub struct GatewayConfig {
 #[serde(deny_unknown_fields)]
 pub struct RateLimitConfig {
     pub enabled: bool,
+    /// Login attempts per IP per minute (SPEC §7).
+    pub login_per_ip_per_minute: u32,
+    /// Login attempts per (IP, email) per minute (SPEC §7).
+    pub login_per_ip_email_per_minute: u32,
+    /// Login attempts against one tenant per minute.
+    pub login_per_tenant_per_minute: u32,
+    /// Distinct accounts one IP may try in 10 minutes before it is throttled as credential stuffing.
+    pub login_stuffing_accounts: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -85,6 +85,8 @@ impl AuthService {
             Some(t) if t.status == TenantStatus::Active => Some(t),
             _ => None,
         };
+        crate::login_throttle::check(&self.core, input.ip.as_deref(), &input.email, tenant.as_ref().map(|t| t.id))
+            .await?;
         // Lockouts are keyed by (tenant, email) whether or not the account exists, and are
         // checked before the password, so the 429 is the same for every account.
         let key = tenant.as_ref().map(|t| lockout_key(t.id, &input.email));

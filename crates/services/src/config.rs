@@ -27,6 +27,35 @@ pub struct CoreConfig {
     pub refresh_reuse_grace: Duration,
     /// The page that receives password-reset links; the token is added as `?token=`.
     pub reset_link_base: String,
+    pub login_limits: LoginLimits,
+}
+
+/// Login throttles besides the per-account lockout (SPEC §6.5, §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// `rate_limit.enabled`: off turns these throttles off (lockouts stay).
+    pub enabled: bool,
+    /// All login attempts from one IP per minute (SPEC §7: 30).
+    pub per_ip_per_minute: u32,
+    /// Attempts per (IP, email) per minute (SPEC §7: 10).
+    pub per_ip_email_per_minute: u32,
+    /// Attempts against one tenant per minute.
+    pub per_tenant_per_minute: u32,
+    /// Distinct accounts tried from one IP in 10 minutes before it counts as credential
+    /// stuffing (event `auth.credential_stuffing_suspected`, then 429).
+    pub stuffing_accounts: u32,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            per_ip_per_minute: 30,
+            per_ip_email_per_minute: 10,
+            per_tenant_per_minute: 600,
+            stuffing_accounts: 20,
+        }
+    }
 }
 
 impl Default for CoreConfig {
@@ -42,6 +71,7 @@ impl Default for CoreConfig {
             tenant_cache_ttl: Duration::from_secs(60),
             refresh_reuse_grace: Duration::from_secs(5),
             reset_link_base: "http://127.0.0.1:8080/reset-password".into(),
+            login_limits: LoginLimits::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod invitations;
 pub mod keys;
+mod login_throttle;
 pub mod password;
 mod password_policy;
 pub mod passwords;
@@ -21,7 +22,7 @@ pub mod users;
 mod verified_tokens;
 
 use std::sync::Arc;
-use tessera_domain::credentials::{BreachedPasswords, LockoutStore};
+use tessera_domain::credentials::{AttemptCounter, BreachedPasswords, LockoutStore};
 use tessera_domain::ports::{
     Clock, DomainEvent, EventSink, IdGenerator, Invalidation, InvalidationBus, Mailer, Repositories,
 };
@@ -57,6 +58,7 @@ pub struct Core {
     pub mailer: Arc<dyn Mailer>,
     pub lockouts: Arc<dyn LockoutStore>,
     pub breached: Arc<dyn BreachedPasswords>,
+    pub attempts: Arc<dyn AttemptCounter>,
 }
 
 impl Core {

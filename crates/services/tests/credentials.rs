@@ -179,3 +179,52 @@ async fn a_password_past_its_maximum_age_must_be_changed() {
     s.passwords.change(&p, PASSWORD, NEW_PASSWORD).await.unwrap();
     assert!(!s.users.get(&p, f.admin.id).await.unwrap().require_password_change, "a change clears it");
 }
+
+#[tokio::test]
+async fn per_ip_and_per_ip_email_throttles_answer_429_for_any_account() {
+    let s = fixtures::in_memory().await;
+    fixtures::register_tenant(&s, "acme").await;
+    let from = |email: &str, ip: &str| LoginInput {
+        email: email.into(),
+        password: "wrong password!".into(),
+        tenant_slug: "acme".into(),
+        ip: Some(ip.into()),
+        user_agent: None,
+    };
+    // (IP, email): 10 per minute, whether or not the account exists. The lockout (5
+    // failures) would answer 429 first for one email, so spread over a fresh email each
+    // time the per-(IP, email) limit is not what is tested.
+    let mut last = None;
+    for _ in 0..11 {
+        last = Some(s.auth.login(from("ghost@acme.test", "10.0.0.1")).await);
+    }
+    assert!(matches!(last, Some(Err(ServiceError::RateLimited { .. }))));
+    // Per IP: 30 per minute across emails (the login of register_tenant came from 127.0.0.1).
+    let mut limited = 0;
+    for i in 0..31 {
+        if let Err(ServiceError::RateLimited { .. }) = s.auth.login(from(&format!("u{i}@acme.test"), "10.0.0.2")).await
+        {
+            limited += 1;
+        }
+    }
+    assert!(limited >= 1, "the 31st attempt from one IP is throttled");
+    // Another IP is unaffected.
+    assert!(matches!(s.auth.login(from("admin@acme.test", "10.0.0.3")).await, Err(ServiceError::Unauthenticated)));
+}
+
+#[tokio::test]
+async fn many_accounts_from_one_ip_are_flagged_as_credential_stuffing() {
+    let (s, events) = fixtures::in_memory_with_events().await;
+    fixtures::register_tenant(&s, "acme").await;
+    for i in 0..21 {
+        let input = LoginInput {
+            email: format!("victim{i}@acme.test"),
+            password: "leaked password".into(),
+            tenant_slug: "acme".into(),
+            ip: Some("10.9.9.9".into()),
+            user_agent: None,
+        };
+        let _ = s.auth.login(input).await;
+    }
+    assert!(events.events().iter().any(|e| e.kind == "auth.credential_stuffing_suspected"));
+}

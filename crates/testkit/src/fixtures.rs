@@ -9,7 +9,7 @@ use tessera_auth::password_policy::OfflineBreachedPasswords;
 use tessera_domain::ports::{Clock, InvalidationBus, Mailer, OutgoingMail, Repositories, SystemClock, UuidV7Generator};
 use tessera_domain::signing::SigningAlgorithm;
 use tessera_domain::{Principal, Tenant, User};
-use tessera_repository::memory::{MemoryEventSink, MemoryInvalidationBus, MemoryLockoutStore};
+use tessera_repository::memory::{MemoryAttemptCounter, MemoryEventSink, MemoryInvalidationBus, MemoryLockoutStore};
 use tessera_services::auth::{LoginInput, TokenPair};
 use tessera_services::tenants::RegisterInput;
 use tessera_services::{Core, CoreConfig, PasswordWorker, Services, SessionCache, SigningKeys, TenantCache};
@@ -152,6 +152,7 @@ pub async fn build_on(
         mailer: mailer.clone(),
         lockouts: Arc::new(MemoryLockoutStore::new()),
         breached: Arc::new(OfflineBreachedPasswords::embedded()),
+        attempts: Arc::new(MemoryAttemptCounter::new()),
     };
     let services = Services::new(core, keys);
     services.subscribe_invalidations().await.expect("subscribe");

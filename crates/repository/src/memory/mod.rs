@@ -5,6 +5,7 @@
 //! Every write validates everything first and mutates last, so a refused write leaves the
 //! state untouched — the same all-or-nothing result a SQL transaction gives.
 
+mod attempts;
 mod credentials;
 mod events;
 mod invalidation;
@@ -15,6 +16,7 @@ mod tenants;
 mod usage;
 mod users;
 
+pub use attempts::{AttemptWindow, DEFAULT_MAX_ATTEMPT_ENTRIES, MemoryAttemptCounter};
 pub use credentials::MemoryCredentialRepository;
 pub use events::MemoryEventSink;
 pub use invalidation::MemoryInvalidationBus;

@@ -6,10 +6,12 @@
 //!
 //! Paths to the `redis` crate are written `::redis::…`: this module shares its name.
 
+mod attempts;
 mod connection;
 mod invalidation;
 mod listener;
 mod lockouts;
 
+pub use attempts::RedisAttemptCounter;
 pub use invalidation::RedisInvalidationBus;
 pub use lockouts::RedisLockoutStore;

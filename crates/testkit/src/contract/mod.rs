@@ -11,6 +11,7 @@
 )]
 
 pub mod admin_guard;
+pub mod attempts;
 pub mod concurrency;
 pub mod credential_races;
 pub mod credentials;
