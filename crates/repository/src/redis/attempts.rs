@@ -98,7 +98,7 @@ impl RedisAttemptCounter {
 
     /// What the set stores for `member`: its SHA-256 in hex.
     pub fn hashed_member(member: &str) -> String {
-        sha256::hex(member.as_bytes())
+        super::sha256_hex(member.as_bytes())
     }
 
     /// Runs `script` on one key (`EVALSHA`, `EVAL` on `NOSCRIPT`).
@@ -154,15 +154,6 @@ impl std::fmt::Debug for RedisAttemptCounter {
     // The client is left out: its connection info holds the password.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisAttemptCounter").finish_non_exhaustive()
-    }
-}
-
-/// Hex SHA-256 (the `sha2` crate), only to store set members without storing emails.
-mod sha256 {
-    use sha2::{Digest, Sha256};
-
-    pub(super) fn hex(input: &[u8]) -> String {
-        Sha256::digest(input).iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 

@@ -109,7 +109,7 @@ impl RedisLockoutStore {
     /// The Redis key holding `key`'s state: `tessera:{tenant_id}:lockout:{sha256 hex of the
     /// email}`.
     pub fn redis_key(key: &LockoutKey) -> String {
-        format!("tessera:{}:lockout:{}", key.tenant, sha256::hex(key.email.as_bytes()))
+        format!("tessera:{}:lockout:{}", key.tenant, super::sha256_hex(key.email.as_bytes()))
     }
 }
 
@@ -219,7 +219,7 @@ mod tests {
             ),
         ];
         for (input, expected) in cases {
-            assert_eq!(sha256::hex(input), expected);
+            assert_eq!(crate::redis::sha256_hex(input), expected);
         }
     }
 
@@ -235,7 +235,7 @@ mod tests {
             (119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb"),
         ];
         for (len, expected) in cases {
-            assert_eq!(sha256::hex(&vec![b'a'; len]), expected, "length {len}");
+            assert_eq!(crate::redis::sha256_hex(&vec![b'a'; len]), expected, "length {len}");
         }
     }
 
@@ -254,14 +254,5 @@ mod tests {
         assert_eq!(millis(Duration::from_secs(60)), 60_000);
         assert_eq!(millis(Duration::from_micros(1500)), 1);
         assert_eq!(millis(Duration::MAX), MAX_MILLIS);
-    }
-}
-
-/// Hex SHA-256 (the `sha2` crate), only to name keys after emails without storing them.
-mod sha256 {
-    use sha2::{Digest, Sha256};
-
-    pub(super) fn hex(input: &[u8]) -> String {
-        Sha256::digest(input).iter().map(|b| format!("{b:02x}")).collect()
     }
 }

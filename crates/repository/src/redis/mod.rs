@@ -15,3 +15,10 @@ mod lockouts;
 pub use attempts::RedisAttemptCounter;
 pub use invalidation::RedisInvalidationBus;
 pub use lockouts::RedisLockoutStore;
+
+/// Lower-case hex SHA-256 (the `sha2` crate): keys and set members are named after emails
+/// without storing them.
+pub(crate) fn sha256_hex(input: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(input).iter().map(|b| format!("{b:02x}")).collect()
+}
