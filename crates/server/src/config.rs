@@ -367,10 +367,18 @@ impl Config {
 }
 
 /// `a__b__c` → nested `{a: {b: {c: v}}}`, as `TESSERA_A__B__C` means.
+/// Leaf keys whose values are secrets: always strings, never parsed as numbers, lists or
+/// tables, so a type error can never quote them back.
+const SECRET_LEAVES: [&str; 3] = ["master_key", "token", "smtp_password"];
+
 fn insert_nested(dict: &mut figment::value::Dict, key: &str, value: &str) {
-    let parsed: figment::value::Value = value.parse().unwrap_or_else(|_| value.into());
     match key.split_once("__") {
         None => {
+            let parsed: figment::value::Value = if SECRET_LEAVES.contains(&key) {
+                value.into()
+            } else {
+                value.parse().unwrap_or_else(|_| value.into())
+            };
             dict.insert(key.to_owned(), parsed);
         }
         Some((head, rest)) => {

@@ -121,3 +121,14 @@ fn empty_variables_mean_unset() {
     assert_eq!(c.redis.url, None);
     assert!(c.database_url().starts_with("sqlite://"));
 }
+
+#[test]
+fn secrets_that_look_like_numbers_stay_strings_and_never_appear_in_errors() {
+    let c = load(&[("TESSERA_METRICS__TOKEN", "123456789"), ("TESSERA_MAIL__SMTP_PASSWORD", "[1,2]")], None).unwrap();
+    use secrecy::ExposeSecret;
+    assert_eq!(c.metrics.token.as_ref().map(|t| t.expose_secret().to_owned()), Some("123456789".into()));
+    let c = load(&[("TESSERA_SECURITY__MASTER_KEY", "424242")], None).unwrap();
+    let err = tessera_server::master_key::load(&c).map(|_| ()).unwrap_err().to_string();
+    assert!(err.contains("security.master_key"), "{err}");
+    assert!(!err.contains("424242"), "the rejected key is not echoed: {err}");
+}
